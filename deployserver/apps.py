@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DeployserverConfig(AppConfig):
+    name = "deployserver"
+    verbose_name = "Core"

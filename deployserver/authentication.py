@@ -1,0 +1,29 @@
+"""``Authorization: Token <key>`` authentication against hashed API keys."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+from rest_framework import authentication, exceptions
+
+from .models import ApiKey
+from .services import hash_api_key
+
+# Writing last_used_at on every request would make every read a write; once a minute is enough.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class ApiKeyAuthentication(authentication.TokenAuthentication):
+    keyword = "Token"
+
+    def authenticate_credentials(self, key):
+        api_key = ApiKey.objects.select_related("user").filter(key_hash=hash_api_key(key)).first()
+        if api_key is None:
+            raise exceptions.AuthenticationFailed("Invalid API key.")
+        if api_key.is_expired:
+            raise exceptions.AuthenticationFailed("This API key has expired.")
+        if not api_key.user.is_active:
+            raise exceptions.AuthenticationFailed("The user of this API key is inactive.")
+        now = timezone.now()
+        if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
+            ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        return api_key.user, api_key

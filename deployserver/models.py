@@ -1,0 +1,123 @@
+"""Core models shared by every app: AWS accounts, API keys and audit events."""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+
+from .crypto import EncryptedTextField
+
+region_validator = RegexValidator(
+    r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$",
+    "Enter an AWS region such as eu-west-1 or us-east-1.",
+)
+access_key_validator = RegexValidator(
+    r"^[A-Z0-9]{16,128}$", "An access key id is 16 or more upper-case letters and digits."
+)
+role_arn_validator = RegexValidator(
+    r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$",
+    "Enter a role ARN such as arn:aws:iam::123456789012:role/deployer.",
+)
+
+
+def validate_endpoint_url(value: str) -> None:
+    """An http(s) URL with a host; single-label hosts (``moto``, ``localstack``) are fine."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError as exc:
+        raise ValidationError("Enter a URL such as http://127.0.0.1:5000.") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValidationError("Enter an http:// or https:// URL such as http://127.0.0.1:5000.")
+
+
+class AwsAccount(models.Model):
+    """Credentials for one AWS account; the secret access key is encrypted at rest.
+
+    ``endpoint_url`` points every client at another endpoint (moto, LocalStack, VPC endpoints).
+    When ``role_arn`` is set the key pair is only used to assume that role.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    access_key_id = models.CharField(max_length=128, validators=[access_key_validator])
+    secret_access_key = EncryptedTextField()
+    region = models.CharField(max_length=32, validators=[region_validator])
+    role_arn = models.CharField(max_length=600, blank=True, validators=[role_arn_validator])
+    external_id = models.CharField(max_length=256, blank=True)
+    endpoint_url = models.CharField(max_length=300, blank=True, validators=[validate_endpoint_url])
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "AWS account"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def active(self):
+        now = timezone.now()
+        return self.filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
+
+
+class ApiKey(models.Model):
+    """A personal API key. Only the SHA-256 of the key is stored; the key is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12, help_text="First characters, to recognise a key.")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+
+class AuditEvent(models.Model):
+    """Who did what to which object, when; never deleted, never holding a secret value."""
+
+    class Action(models.TextChoices):
+        CREATE = "create"
+        UPDATE = "update"
+        DELETE = "delete"
+        OTHER = "other"
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=10, choices=Action.choices)
+    object_type = models.CharField(max_length=100, db_index=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=200)
+    summary = models.CharField(max_length=500, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["object_type", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.actor_name or 'system'} {self.action} {self.object_type} {self.object_repr}"

@@ -1,0 +1,27 @@
+"""URL wiring: the only place (with templates) that looks across every app."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from deployserver import api as core_api
+from deployserver.health import healthz
+from releases import api as releases_api
+
+router = DefaultRouter()
+router.register("environments", releases_api.EnvironmentViewSet, basename="environment")
+router.register("lifecycles", releases_api.LifecycleViewSet, basename="lifecycle")
+router.register("accounts", core_api.AwsAccountViewSet, basename="account")
+router.register("projects", releases_api.ProjectViewSet, basename="project")
+router.register("audit", core_api.AuditEventViewSet, basename="audit")
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/", include(router.urls)),
+    path("admin/", admin.site.urls),
+    path("", include("deployserver.urls_ui")),
+    path("", include("releases.urls")),
+]

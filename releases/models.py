@@ -1,0 +1,116 @@
+"""Environments, lifecycles with their phases, and projects."""
+
+from django.db import models
+
+
+class Environment(models.Model):
+    """A place releases are deployed to (Dev, Test, Prod), ordered by ``sort_order``."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    sort_order = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["sort_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Lifecycle(models.Model):
+    """The order in which a release moves through environments.
+
+    A lifecycle without phases follows the environments' sort order, one phase each (the
+    default lifecycle is such a one).
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=models.Q(is_default=True),
+                name="one_default_lifecycle",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Phase(models.Model):
+    """One step of a lifecycle: the environments a release may enter together.
+
+    A release enters a phase once the previous required phase has successful deployments to
+    ``minimum_environments`` of its environments (0 means all of them). An optional phase may be
+    skipped.
+    """
+
+    lifecycle = models.ForeignKey(Lifecycle, on_delete=models.CASCADE, related_name="phases")
+    name = models.CharField(max_length=100)
+    sort_order = models.PositiveIntegerField(default=0)
+    is_optional = models.BooleanField(default=False)
+    minimum_environments = models.PositiveIntegerField(default=0)
+    environments = models.ManyToManyField(
+        Environment, through="PhaseEnvironment", related_name="phases"
+    )
+
+    class Meta:
+        ordering = ["lifecycle", "sort_order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["lifecycle", "name"], name="phase_name_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lifecycle.name}: {self.name}"
+
+
+class PhaseEnvironment(models.Model):
+    """An environment of a phase; ``automatic`` ones get a deployment when the phase opens.
+
+    ``lifecycle`` repeats the phase's lifecycle so the database itself refuses an environment
+    in two phases of one lifecycle.
+    """
+
+    phase = models.ForeignKey(Phase, on_delete=models.CASCADE, related_name="phase_environments")
+    lifecycle = models.ForeignKey(Lifecycle, on_delete=models.CASCADE, related_name="+")
+    environment = models.ForeignKey(Environment, on_delete=models.PROTECT, related_name="+")
+    automatic = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["phase", "environment__sort_order", "environment__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lifecycle", "environment"], name="environment_once_per_lifecycle"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phase} → {self.environment}"
+
+
+class Project(models.Model):
+    """Something that is released and deployed: a service made of one or more images."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    lifecycle = models.ForeignKey(Lifecycle, on_delete=models.PROTECT, related_name="projects")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

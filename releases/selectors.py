@@ -1,0 +1,58 @@
+"""Reads for environments, lifecycles and projects, with their joins decided."""
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+
+from .models import Environment, Lifecycle, Phase, PhaseEnvironment, Project
+
+
+@dataclass(frozen=True)
+class EffectivePhase:
+    """A phase as it applies: a stored one, or one implied by an environment's sort order."""
+
+    name: str
+    environments: tuple[Environment, ...]
+    automatic: tuple[Environment, ...]
+    is_optional: bool
+    minimum_environments: int
+    implied: bool = False
+
+
+def environment_list() -> QuerySet[Environment]:
+    return Environment.objects.order_by("sort_order", "name")
+
+
+def lifecycle_list() -> QuerySet[Lifecycle]:
+    phase_envs = PhaseEnvironment.objects.select_related("environment")
+    phases = Phase.objects.prefetch_related(Prefetch("phase_environments", queryset=phase_envs))
+    return Lifecycle.objects.prefetch_related(Prefetch("phases", queryset=phases)).order_by(
+        "-is_default", "name"
+    )
+
+
+def lifecycle_effective_phases(
+    lifecycle: Lifecycle, environments: list[Environment] | None = None
+) -> list[EffectivePhase]:
+    """The phases a release follows. A lifecycle without phases gets one per environment.
+
+    Pass ``environments`` (ordered) to avoid a query when listing many lifecycles.
+    """
+    phases = list(lifecycle.phases.all())
+    if not phases:
+        envs = environments if environments is not None else list(environment_list())
+        return [EffectivePhase(env.name, (env,), (), False, 0, implied=True) for env in envs]
+    return [
+        EffectivePhase(
+            phase.name,
+            tuple(pe.environment for pe in phase.phase_environments.all()),
+            tuple(pe.environment for pe in phase.phase_environments.all() if pe.automatic),
+            phase.is_optional,
+            phase.minimum_environments,
+        )
+        for phase in phases
+    ]
+
+
+def project_list() -> QuerySet[Project]:
+    return Project.objects.select_related("lifecycle").order_by("name")

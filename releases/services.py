@@ -1,0 +1,294 @@
+"""Writes and rules for environments, lifecycles and projects.
+
+Every create/update/delete runs in a transaction, validates with ``full_clean()`` and records an
+audit event. The web UI and the REST API both call these functions.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.text import slugify
+
+from deployserver.audit import audit_record, diff, snapshot
+from deployserver.models import AuditEvent
+
+from .models import Environment, Lifecycle, Phase, PhaseEnvironment, Project
+
+ENVIRONMENT_FIELDS = ("name", "slug", "description", "sort_order")
+LIFECYCLE_FIELDS = ("name", "slug", "description")
+PROJECT_FIELDS = ("name", "slug", "description", "lifecycle")
+
+
+@dataclass
+class PhaseSpec:
+    """A phase as the UI and the API submit it."""
+
+    name: str
+    environments: Sequence[Environment] = ()
+    automatic_environments: Sequence[Environment] = ()
+    is_optional: bool = False
+    minimum_environments: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _assign(obj, data: dict, allowed: Iterable[str]) -> None:
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise ValueError(f"unknown fields: {sorted(unknown)}")
+    for name, value in data.items():
+        setattr(obj, name, value)
+    if not obj.slug:
+        obj.slug = slugify(obj.name or "")[:100]
+
+
+def _save_audited(obj, *, user, data: dict, allowed: Iterable[str], label: str):
+    creating = obj.pk is None
+    before = {} if creating else snapshot(obj)
+    _assign(obj, data, allowed)
+    obj.full_clean()
+    obj.save()
+    after = snapshot(obj)
+    changes = after if creating else diff(before, after)
+    if creating or changes:
+        audit_record(
+            user=user,
+            action=AuditEvent.Action.CREATE if creating else AuditEvent.Action.UPDATE,
+            obj=obj,
+            summary=f"{'Created' if creating else 'Updated'} {label} {obj}",
+            changes=changes,
+        )
+    return obj
+
+
+# Environments -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def environment_create(*, user, **data) -> Environment:
+    if "sort_order" not in data:
+        last = (
+            Environment.objects.order_by("-sort_order").values_list("sort_order", flat=True).first()
+        )
+        data["sort_order"] = 0 if last is None else last + 1
+    return _save_audited(
+        Environment(), user=user, data=data, allowed=ENVIRONMENT_FIELDS, label="environment"
+    )
+
+
+@transaction.atomic
+def environment_update(*, environment: Environment, user, **data) -> Environment:
+    return _save_audited(
+        environment, user=user, data=data, allowed=ENVIRONMENT_FIELDS, label="environment"
+    )
+
+
+@transaction.atomic
+def environment_delete(*, environment: Environment, user) -> None:
+    lifecycles = sorted(
+        set(
+            PhaseEnvironment.objects.filter(environment=environment).values_list(
+                "lifecycle__name", flat=True
+            )
+        )
+    )
+    if lifecycles:
+        raise ValidationError(
+            f"Environment {environment.name} is used by the lifecycle"
+            f"{'s' if len(lifecycles) > 1 else ''} {', '.join(lifecycles)}; "
+            "remove it from their phases first."
+        )
+    audit_record(
+        user=user,
+        action=AuditEvent.Action.DELETE,
+        obj=environment,
+        summary=f"Deleted environment {environment}",
+    )
+    environment.delete()
+
+
+# Lifecycles ---------------------------------------------------------------------------------
+
+
+def _validate_phases(phases: Sequence[PhaseSpec]) -> None:
+    errors: list[str] = []
+    names: set[str] = set()
+    seen: dict[int, str] = {}
+    for index, spec in enumerate(phases, start=1):
+        label = f"Phase {index}" + (f" ({spec.name})" if spec.name else "")
+        name = (spec.name or "").strip()
+        if not name:
+            errors.append(f"{label}: a phase needs a name.")
+        elif name.lower() in names:
+            errors.append(f"{label}: another phase is already called {name}.")
+        names.add(name.lower())
+        env_ids = [e.pk for e in spec.environments]
+        for env in spec.environments:
+            if env_ids.count(env.pk) > 1:
+                errors.append(f"{label}: environment {env.name} is named more than once.")
+                break
+        if not spec.environments:
+            errors.append(f"{label}: pick at least one environment.")
+        for env in spec.environments:
+            if env.pk in seen and seen[env.pk] != label:
+                errors.append(
+                    f"{label}: environment {env.name} is already in {seen[env.pk]}; "
+                    "an environment belongs to one phase of a lifecycle."
+                )
+            seen.setdefault(env.pk, label)
+        for env in spec.automatic_environments:
+            if env.pk not in env_ids:
+                errors.append(
+                    f"{label}: {env.name} is automatic but not one of the phase's environments."
+                )
+        if spec.minimum_environments < 0 or spec.minimum_environments > len(set(env_ids)):
+            errors.append(
+                f"{label}: the minimum number of environments must be between 0 (all) "
+                f"and {len(set(env_ids))}."
+            )
+    if errors:
+        raise ValidationError({"phases": errors})
+
+
+def _phases_summary(lifecycle: Lifecycle) -> list[dict]:
+    return [
+        {
+            "name": phase.name,
+            "optional": phase.is_optional,
+            "minimum_environments": phase.minimum_environments,
+            "environments": [pe.environment.name for pe in phase.phase_environments.all()],
+            "automatic": [
+                pe.environment.name for pe in phase.phase_environments.all() if pe.automatic
+            ],
+        }
+        for phase in lifecycle.phases.prefetch_related("phase_environments__environment")
+    ]
+
+
+def _write_phases(lifecycle: Lifecycle, phases: Sequence[PhaseSpec]) -> None:
+    lifecycle.phases.all().delete()
+    rows = []
+    for order, spec in enumerate(phases):
+        phase = Phase(
+            lifecycle=lifecycle,
+            name=spec.name.strip(),
+            sort_order=order,
+            is_optional=spec.is_optional,
+            minimum_environments=spec.minimum_environments,
+        )
+        phase.full_clean(exclude=["lifecycle"])
+        phase.save()
+        automatic = {e.pk for e in spec.automatic_environments}
+        rows += [
+            PhaseEnvironment(
+                phase=phase, lifecycle=lifecycle, environment=env, automatic=env.pk in automatic
+            )
+            for env in spec.environments
+        ]
+    PhaseEnvironment.objects.bulk_create(rows)
+
+
+@transaction.atomic
+def lifecycle_create(*, user, phases: Sequence[PhaseSpec] = (), **data) -> Lifecycle:
+    _validate_phases(phases)
+    lifecycle = Lifecycle()
+    _assign(lifecycle, data, LIFECYCLE_FIELDS)
+    lifecycle.full_clean()
+    lifecycle.save()
+    _write_phases(lifecycle, phases)
+    audit_record(
+        user=user,
+        action=AuditEvent.Action.CREATE,
+        obj=lifecycle,
+        summary=f"Created lifecycle {lifecycle}",
+        changes={**snapshot(lifecycle), "phases": _phases_summary(lifecycle)},
+    )
+    return lifecycle
+
+
+@transaction.atomic
+def lifecycle_update(
+    *, lifecycle: Lifecycle, user, phases: Sequence[PhaseSpec] | None = None, **data
+) -> Lifecycle:
+    """Update a lifecycle; ``phases``, when given, replaces all of its phases."""
+    before = {**snapshot(lifecycle), "phases": _phases_summary(lifecycle)}
+    _assign(lifecycle, data, LIFECYCLE_FIELDS)
+    lifecycle.full_clean()
+    if phases is not None:
+        _validate_phases(phases)
+    lifecycle.save()
+    if phases is not None:
+        _write_phases(lifecycle, phases)
+    changes = diff(before, {**snapshot(lifecycle), "phases": _phases_summary(lifecycle)})
+    if changes:
+        audit_record(
+            user=user,
+            action=AuditEvent.Action.UPDATE,
+            obj=lifecycle,
+            summary=f"Updated lifecycle {lifecycle}: {', '.join(sorted(changes))}",
+            changes=changes,
+        )
+    return lifecycle
+
+
+@transaction.atomic
+def lifecycle_delete(*, lifecycle: Lifecycle, user) -> None:
+    if lifecycle.is_default:
+        raise ValidationError("The default lifecycle cannot be deleted.")
+    projects = list(lifecycle.projects.order_by("name").values_list("name", flat=True)[:5])
+    if projects:
+        raise ValidationError(
+            f"Lifecycle {lifecycle.name} is used by the project{'s' if len(projects) > 1 else ''} "
+            f"{', '.join(projects)}; move them to another lifecycle first."
+        )
+    audit_record(
+        user=user,
+        action=AuditEvent.Action.DELETE,
+        obj=lifecycle,
+        summary=f"Deleted lifecycle {lifecycle}",
+    )
+    lifecycle.delete()
+
+
+def lifecycle_default() -> Lifecycle:
+    """The default lifecycle (one phase per environment, in order), created when missing."""
+    lifecycle = Lifecycle.objects.filter(is_default=True).first()
+    if lifecycle is None:
+        lifecycle, _ = Lifecycle.objects.get_or_create(
+            slug="default",
+            defaults={
+                "name": "Default Lifecycle",
+                "is_default": True,
+                "description": "One phase per environment, in order.",
+            },
+        )
+    return lifecycle
+
+
+# Projects -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def project_create(*, user, **data) -> Project:
+    if data.get("lifecycle") is None:
+        data["lifecycle"] = lifecycle_default()
+    return _save_audited(Project(), user=user, data=data, allowed=PROJECT_FIELDS, label="project")
+
+
+@transaction.atomic
+def project_update(*, project: Project, user, **data) -> Project:
+    if "lifecycle" in data and data["lifecycle"] is None:
+        data["lifecycle"] = lifecycle_default()
+    return _save_audited(project, user=user, data=data, allowed=PROJECT_FIELDS, label="project")
+
+
+@transaction.atomic
+def project_delete(*, project: Project, user) -> None:
+    audit_record(
+        user=user,
+        action=AuditEvent.Action.DELETE,
+        obj=project,
+        summary=f"Deleted project {project}",
+    )
+    project.delete()
