@@ -76,7 +76,7 @@ class LifecycleSerializer(serializers.ModelSerializer):
 
 
 class LifecycleViewSet(ServiceModelViewSet):
-    """Lifecycles. ``phases`` (ordered) replaces all phases when given; none = one per environment."""
+    """Lifecycles. ``phases`` (ordered) replaces all phases; none means one per environment."""
 
     queryset = selectors.lifecycle_list()
     serializer_class = LifecycleSerializer
