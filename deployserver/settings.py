@@ -200,6 +200,7 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="deployserver")
 CELERY_BEAT_SCHEDULE: dict = {}
 
 # AWS: botocore's adaptive retries and short timeouts, so a dead endpoint fails fast.

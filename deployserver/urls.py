@@ -23,5 +23,6 @@ urlpatterns = [
     path("api/", include(router.urls)),
     path("admin/", admin.site.urls),
     path("", include("deployserver.urls_ui")),
+    path("", include("feeds.urls")),
     path("", include("releases.urls")),
 ]

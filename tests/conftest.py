@@ -1,0 +1,182 @@
+"""Shared fixtures: real PostgreSQL, Redis, moto server, Celery worker process and Chromium.
+
+The suite refuses to run on the embedded defaults: set DATABASE_URL to PostgreSQL and
+CELERY_BROKER_URL / CACHE_URL to Redis (``make test`` does).
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def pytest_configure(config):
+    problems = []
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        problems.append("DATABASE_URL must point at PostgreSQL")
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        problems.append("CELERY_BROKER_URL must point at Redis")
+    if "RedisCache" not in settings.CACHES["default"]["BACKEND"]:
+        problems.append("CACHE_URL must point at Redis")
+    if problems:
+        pytest.exit(
+            "The tests run on real services: " + "; ".join(problems) + ". Use `make test`.",
+            returncode=4,
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+# Users and clients -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_user(django_user_model):
+    return django_user_model.objects.create_superuser("admin", "admin@example.org", "admin-pass-1")
+
+
+@pytest.fixture
+def viewer_user(django_user_model):
+    """A signed-in user without any model permission: reads, but every write is 403."""
+    return django_user_model.objects.create_user("viewer", "viewer@example.org", "viewer-pass-1")
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def admin_api(api_client, admin_user):
+    """An API client authenticated with a real API key of the admin user."""
+    from deployserver.services import api_key_create
+
+    _, key = api_key_create(user=admin_user, name="tests")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return api_client
+
+
+# AWS: a moto server over HTTP ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """A moto server on loopback for the whole session; yields its endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    wait_for_port(port)
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def moto(moto_server):
+    """The moto endpoint, with all of its state reset before the test."""
+    import requests
+
+    requests.post(f"{moto_server}/moto-api/reset", timeout=5).raise_for_status()
+    return moto_server
+
+
+@pytest.fixture
+def aws_account(db, moto, admin_user):
+    from deployserver.services import aws_account_create
+
+    return aws_account_create(
+        user=admin_user,
+        name="Sandbox",
+        access_key_id="AKIAIOSFODNN7EXAMPLE",
+        secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        region="us-east-1",
+        endpoint_url=moto,
+    )
+
+
+# Celery: a real worker process over Redis ------------------------------------------------------
+
+
+def _database_url(name: str) -> str:
+    db = settings.DATABASES["default"]
+    user = db.get("USER") or ""
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{name}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A ``celery worker`` process on the test database; tests using it need ``transactional_db``.
+
+    Yields the Popen object; the worker is stopped at the end of the session.
+    """
+    from django.db import connection
+
+    from deployserver.celery import app
+
+    env = dict(os.environ)
+    env["DATABASE_URL"] = _database_url(connection.settings_dict["NAME"])
+    log = open(ROOT / "data" / "test-worker.log", "wb")  # noqa: SIM115 - closed at teardown
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "deployserver", "worker", "--loglevel=INFO",
+         "--concurrency=2", "--without-gossip", "--without-mingle",
+         "-n", f"tests-{os.getpid()}@%h"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"celery worker exited with {proc.returncode}; see data/test-worker.log")
+        if app.control.ping(timeout=0.5, destination=[f"tests-{os.getpid()}@{socket.gethostname()}"]):
+            break
+    else:
+        proc.kill()
+        raise RuntimeError("celery worker did not answer a ping within 30 s")
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+# Browser -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+        ],
+    }
