@@ -1,4 +1,4 @@
-"""REST API for environments, lifecycles and projects: status codes, field errors, no half writes."""
+"""REST API for environments, lifecycles and projects: statuses, field errors, no half writes."""
 
 import pytest
 
@@ -56,8 +56,16 @@ def test_environment_list_is_paginated_in_sort_order(admin_api, envs):
         ({"name": "Bad slug", "slug": "not a slug"}, "slug", "valid"),
         ({"name": "Neg", "sort_order": -1}, "sort_order", "greater than or equal to 0"),
     ],
-    ids=["dup-name", "dup-slug", "dup-derived-slug", "empty-name", "no-name", "empty-slug",
-         "bad-slug", "negative-order"],
+    ids=[
+        "dup-name",
+        "dup-slug",
+        "dup-derived-slug",
+        "empty-name",
+        "no-name",
+        "empty-slug",
+        "bad-slug",
+        "negative-order",
+    ],
 )
 def test_bad_environment_input_gets_400_with_the_field(admin_api, envs, payload, field, message):
     response = admin_api.post("/api/environments/", payload, format="json")
@@ -151,9 +159,7 @@ def test_put_replaces_the_phases(admin_api, envs):
 )
 def test_bad_phases_get_400_and_nothing_is_written(admin_api, envs, phases, message):
     before = lifecycle_rows()
-    response = admin_api.post(
-        "/api/lifecycles/", {"name": "Bad", "phases": phases}, format="json"
-    )
+    response = admin_api.post("/api/lifecycles/", {"name": "Bad", "phases": phases}, format="json")
     assert response.status_code == 400, response.content
     assert message in " ".join(response.json()["phases"])
     assert lifecycle_rows() == before

@@ -93,9 +93,7 @@ def test_lifecycle_keeps_its_phases_in_the_order_given(admin_user, dev_test_prod
             PhaseSpec(name="Ship", environments=[prod], is_optional=True),
         ],
     )
-    phases = selectors.lifecycle_effective_phases(
-        selectors.lifecycle_list().get(pk=lifecycle.pk)
-    )
+    phases = selectors.lifecycle_effective_phases(selectors.lifecycle_list().get(pk=lifecycle.pk))
     assert [(p.name, [e.slug for e in p.environments]) for p in phases] == [
         ("Try", ["dev", "test"]),
         ("Ship", ["prod"]),
