@@ -1,0 +1,213 @@
+"""ECS rollouts for the moto sandbox.
+
+moto keeps a service's single deployment on the old task definition after ``UpdateService`` and
+never completes it. Here an update that changes the task definition (or forces a new deployment)
+creates a new PRIMARY deployment that moves ``IN_PROGRESS`` → ``COMPLETED`` over
+``ROLLOUT_SECONDS`` with pending/running counts and service events, while the previous
+deployment drains. A task definition whose image tag contains ``fail`` never becomes healthy:
+its tasks stop with a reason and the rollout ends ``FAILED``; with the circuit breaker's rollback
+on, ECS rolls back to the previous task definition, as AWS does.
+
+Progress is computed from the clock when services are described, so no thread is needed.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+ROLLOUT_SECONDS = float(os.environ.get("DEPLOYSERVER_SANDBOX_ROLLOUT_SECONDS", "6"))
+FAIL_MARKER = "fail"
+
+_installed = False
+_lock = threading.Lock()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _event(service, message: str) -> None:
+    service.events.insert(0, {"id": str(uuid.uuid4()), "createdAt": _now(), "message": message})
+    del service.events[100:]
+
+
+def _images(backend, task_definition_arn: str) -> list[str]:
+    try:
+        td = backend.describe_task_definition(task_definition_arn)
+    except Exception:  # noqa: BLE001 - an unknown revision just means "no images"
+        return []
+    return [c.get("image", "") for c in td.container_definitions]
+
+
+def _deployment(service, task_definition: str, desired: int, state: str) -> dict[str, Any]:
+    now = _now()
+    dep_id = f"ecs-svc/{uuid.uuid4().int % 10**19:019d}"
+    return {
+        "id": dep_id,
+        "status": "PRIMARY",
+        "taskDefinition": task_definition,
+        "desiredCount": desired,
+        "pendingCount": 0,
+        "runningCount": 0,
+        "failedTasks": 0,
+        "createdAt": now,
+        "updatedAt": now,
+        "launchType": service.launch_type,
+        "rolloutState": state,
+        "rolloutStateReason": f"ECS deployment {dep_id} in progress.",
+    }
+
+
+def _circuit_breaker(service) -> dict[str, Any]:
+    config = getattr(service, "deployment_configuration", None) or {}
+    return config.get("deploymentCircuitBreaker") or {}
+
+
+def _start_rollout(backend, service, previous_td: str) -> None:
+    desired = service.desired_count
+    for dep in service.deployments:
+        dep["status"] = "ACTIVE"
+    new = _deployment(service, service.task_definition, desired, "IN_PROGRESS")
+    new["pendingCount"] = desired
+    service.deployments.insert(0, new)
+    service.running_count = sum(d["runningCount"] for d in service.deployments)
+    service.pending_count = desired
+    service._sandbox_rollout = {
+        "started": time.monotonic(),
+        "deployment": new,
+        "previous_td": previous_td,
+        "fails": any(
+            FAIL_MARKER in image.rsplit(":", 1)[-1]
+            for image in _images(backend, service.task_definition)
+        ),
+        "stage": 0,
+        "stopped": 0,
+    }
+
+
+def _advance(backend, service) -> None:
+    rollout = getattr(service, "_sandbox_rollout", None)
+    if not rollout:
+        return
+    dep = rollout["deployment"]
+    desired = dep["desiredCount"]
+    elapsed = time.monotonic() - rollout["started"]
+    name = service.name
+    old = [d for d in service.deployments if d is not dep and d["status"] == "ACTIVE"]
+
+    if rollout["stage"] == 0 and elapsed >= ROLLOUT_SECONDS * 0.15:
+        rollout["stage"] = 1
+        _event(service, f"(service {name}) has started {desired} tasks: (task {uuid.uuid4().hex}).")
+    if rollout["fails"]:
+        if (
+            rollout["stage"] >= 1
+            and rollout["stopped"] < 3
+            and elapsed >= ROLLOUT_SECONDS * (0.3 + 0.2 * rollout["stopped"])
+        ):
+            rollout["stopped"] += 1
+            dep["failedTasks"] = rollout["stopped"]
+            _event(
+                service,
+                f"(service {name}) has stopped 1 running tasks: (task {uuid.uuid4().hex}). "
+                "Reason: Essential container in task exited",
+            )
+        if elapsed >= ROLLOUT_SECONDS:
+            _fail(backend, service, rollout, dep)
+    else:
+        if rollout["stage"] == 1:
+            half = max(1, desired // 2)
+            if elapsed >= ROLLOUT_SECONDS * 0.5:
+                dep["runningCount"], dep["pendingCount"] = half, desired - half
+            if elapsed >= ROLLOUT_SECONDS * 0.8:
+                dep["runningCount"], dep["pendingCount"] = desired, 0
+                for d in old:
+                    d["runningCount"] = max(0, d["runningCount"] - half)
+                    d["desiredCount"] = 0
+        if elapsed >= ROLLOUT_SECONDS:
+            dep.update(
+                runningCount=desired,
+                pendingCount=0,
+                rolloutState="COMPLETED",
+                rolloutStateReason=f"ECS deployment {dep['id']} completed.",
+                updatedAt=_now(),
+            )
+            service.deployments[:] = [dep]
+            _event(service, f"(service {name}) has reached a steady state.")
+            _event(service, f"(service {name}) (deployment {dep['id']}) deployment completed.")
+            service._sandbox_rollout = None
+    service.running_count = sum(d["runningCount"] for d in service.deployments)
+    service.pending_count = sum(d["pendingCount"] for d in service.deployments)
+
+
+def _fail(backend, service, rollout, dep) -> None:
+    dep.update(
+        rolloutState="FAILED",
+        rolloutStateReason="ECS deployment circuit breaker: tasks failed to start.",
+        pendingCount=0,
+        runningCount=0,
+        updatedAt=_now(),
+    )
+    service._sandbox_rollout = None
+    breaker = _circuit_breaker(service)
+    if breaker.get("enable") and breaker.get("rollback") and rollout["previous_td"]:
+        _event(
+            service,
+            f"(service {service.name}) (deployment {dep['id']}) deployment failed: "
+            "tasks failed to start.",
+        )
+        dep["status"] = "ACTIVE"
+        service.task_definition = rollout["previous_td"]
+        back = _deployment(service, rollout["previous_td"], dep["desiredCount"], "COMPLETED")
+        back.update(
+            runningCount=dep["desiredCount"],
+            rolloutStateReason=f"ECS deployment {back['id']} completed.",
+        )
+        service.deployments[:] = [back]
+        _event(service, f"(service {service.name}) rolling back to deployment {back['id']}.")
+    else:
+        _event(
+            service,
+            f"(service {service.name}) (deployment {dep['id']}) deployment failed: "
+            "tasks failed to start.",
+        )
+
+
+def install() -> None:
+    """Patch moto's ECS backend in this process (idempotent)."""
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        from moto.ecs.models import EC2ContainerServiceBackend
+
+        original_update = EC2ContainerServiceBackend.update_service
+        original_describe = EC2ContainerServiceBackend.describe_services
+
+        def update_service(self, service_properties):
+            props = dict(service_properties)
+            cluster = props.get("cluster", "default")
+            name = props.get("service", "").split("/")[-1]
+            before = self._get_service(cluster, name)
+            previous_td = before.task_definition
+            service = original_update(self, service_properties)
+            changed = service.task_definition != previous_td
+            if changed or props.get("force_new_deployment"):
+                with _lock:
+                    _start_rollout(self, service, previous_td)
+            return service
+
+        def describe_services(self, cluster_str, service_names_or_arns):
+            services, failures = original_describe(self, cluster_str, service_names_or_arns)
+            with _lock:
+                for service in services:
+                    _advance(self, service)
+            return services, failures
+
+        EC2ContainerServiceBackend.update_service = update_service
+        EC2ContainerServiceBackend.describe_services = describe_services
+        _installed = True
