@@ -2,6 +2,8 @@
 
 from django.db import models
 
+from deployserver.crypto import EncryptedTextField
+
 
 class Environment(models.Model):
     """A place releases are deployed to (Dev, Test, Prod), ordered by ``sort_order``."""
@@ -114,3 +116,79 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Variable(models.Model):
+    """A project variable: a name, a value and the environments it is scoped to.
+
+    No environment means unscoped. For an environment, a value scoped to it beats an unscoped
+    one; two values that apply equally to one environment are refused when saved. Sensitive
+    values live only in ``secret_value`` (encrypted at rest, never read back by the API or the
+    UI); text and AWS-account values (an account slug) live in ``value``.
+    """
+
+    class Type(models.TextChoices):
+        TEXT = "text", "Text"
+        SENSITIVE = "sensitive", "Sensitive"
+        AWS_ACCOUNT = "aws-account", "AWS account"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="variables")
+    name = models.CharField(max_length=200)
+    type = models.CharField(max_length=20, choices=Type.choices, default=Type.TEXT)
+    value = models.TextField(blank=True)
+    secret_value = EncryptedTextField(blank=True)
+    environments = models.ManyToManyField(
+        Environment, through="VariableScope", blank=True, related_name="+"
+    )
+    sort_order = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["project", "sort_order", "id"]
+        indexes = [models.Index(fields=["project", "sort_order"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_sensitive(self) -> bool:
+        return self.type == self.Type.SENSITIVE
+
+
+class VariableScope(models.Model):
+    """One environment a variable is scoped to.
+
+    Deleting a scoped environment is refused: silently dropping the scope would turn a value
+    meant for one environment into one for every environment.
+    """
+
+    variable = models.ForeignKey(Variable, on_delete=models.CASCADE, related_name="scopes")
+    environment = models.ForeignKey(Environment, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["variable", "environment"], name="variable_scope_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.variable} → {self.environment}"
+
+
+class DeploymentProcess(models.Model):
+    """A project's deployment process: ordered steps stored as data.
+
+    Each step is ``{"name", "type", "packages": [{"name", "feed", "package_id"}],
+    "properties": {…}}``; properties are validated by the step type registered under ``type``
+    (see ``releases.steps``). ``version`` grows with every save so concurrent editors notice.
+    """
+
+    project = models.OneToOneField(
+        Project, on_delete=models.CASCADE, related_name="deployment_process"
+    )
+    steps = models.JSONField(default=list, blank=True)
+    version = models.PositiveIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Deployment process of {self.project}"
