@@ -176,6 +176,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Feeds, projects, releases and deployments of Docker images to AWS ECS.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and its docs need a signed-in user or an API key, like the rest of /api/.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI is served from the package, not a CDN: the server may have no internet.
     "SWAGGER_UI_DIST": "SIDECAR",
