@@ -7,12 +7,14 @@ from rest_framework.routers import DefaultRouter
 
 from deployserver import api as core_api
 from deployserver.health import healthz
+from feeds import api as feeds_api
 from releases import api as releases_api
 
 router = DefaultRouter()
 router.register("environments", releases_api.EnvironmentViewSet, basename="environment")
 router.register("lifecycles", releases_api.LifecycleViewSet, basename="lifecycle")
 router.register("accounts", core_api.AwsAccountViewSet, basename="account")
+router.register("feeds", feeds_api.FeedViewSet, basename="feed")
 router.register("projects", releases_api.ProjectViewSet, basename="project")
 router.register("audit", core_api.AuditEventViewSet, basename="audit")
 

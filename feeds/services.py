@@ -1,0 +1,214 @@
+"""Writes and rules for feeds, and the reads that go to a registry.
+
+Registry listings are cached in the Django cache (Redis in production) per feed and package for
+``FEED_CACHE_SECONDS`` (60 by default); ``refresh=True`` fetches again. Editing a feed or its AWS
+account changes the cache keys, so a listing never outlives the settings it was fetched with.
+Registry failures raise ``feeds.registries.RegistryError`` (``status`` 404 or 502).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import ProtectedError
+from django.utils.text import slugify
+
+from deployserver.audit import MASK, audit_record, diff, snapshot
+from deployserver.models import AuditEvent
+
+from .models import Feed
+from .registries import RegistryError, Tag, registry_for
+from .versions import PackageVersion, VersionListing, split_tags
+
+__all__ = [
+    "PackageVersion",
+    "RegistryError",
+    "VersionListing",
+    "feed_create",
+    "feed_delete",
+    "feed_image_reference",
+    "feed_packages",
+    "feed_repository_reference",
+    "feed_resolve_digest",
+    "feed_test",
+    "feed_update",
+    "feed_version_listing",
+    "feed_versions",
+]
+
+FEED_FIELDS = (
+    "name",
+    "slug",
+    "feed_type",
+    "account",
+    "region",
+    "registry_id",
+    "url",
+    "username",
+    "password",
+)
+FEED_SECRETS = ("password",)
+ECR_ONLY = {"account": None, "region": "", "registry_id": ""}
+DOCKER_ONLY = {"url": "", "username": "", "password": ""}
+
+
+def _cache_seconds() -> int:
+    return getattr(settings, "FEED_CACHE_SECONDS", 60)
+
+
+# Writes -------------------------------------------------------------------------------------
+
+
+def _apply(feed: Feed, data: dict) -> None:
+    unknown = set(data) - set(FEED_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown fields: {sorted(unknown)}")
+    for name, value in data.items():
+        setattr(feed, name, value)
+    if not feed.slug:
+        feed.slug = slugify(feed.name or "")[:100]
+    # Fields of the other feed type are cleared, so switching type leaves nothing stale behind.
+    for name, empty in (DOCKER_ONLY if feed.is_ecr else ECR_ONLY).items():
+        setattr(feed, name, empty)
+    if feed.is_ecr and not feed.region and feed.account_id:
+        feed.region = feed.account.region
+    if not feed.username:
+        # Anonymous access: a password without a username means nothing.
+        feed.password = ""
+
+
+@transaction.atomic
+def feed_create(*, user, **data) -> Feed:
+    feed = Feed()
+    _apply(feed, data)
+    feed.full_clean()
+    feed.save()
+    audit_record(
+        user=user,
+        action=AuditEvent.Action.CREATE,
+        obj=feed,
+        summary=f"Created feed {feed.name}",
+        changes=snapshot(feed, secret_fields=FEED_SECRETS),
+    )
+    return feed
+
+
+@transaction.atomic
+def feed_update(*, feed: Feed, user, **data) -> Feed:
+    """Update a feed. An empty or missing ``password`` keeps the stored one."""
+    if not data.get("password"):
+        data.pop("password", None)
+    before = snapshot(feed, secret_fields=FEED_SECRETS)
+    _apply(feed, data)
+    feed.full_clean()
+    feed.save()
+    changes = diff(before, snapshot(feed, secret_fields=FEED_SECRETS))
+    if "password" in data and feed.password:
+        changes["password"] = [before["password"], f"{MASK} (replaced)"]
+    if changes:
+        audit_record(
+            user=user,
+            action=AuditEvent.Action.UPDATE,
+            obj=feed,
+            summary=f"Updated feed {feed.name}: {', '.join(sorted(changes))}",
+            changes=changes,
+        )
+    return feed
+
+
+@transaction.atomic
+def feed_delete(*, feed: Feed, user) -> None:
+    audit_record(
+        user=user, action=AuditEvent.Action.DELETE, obj=feed, summary=f"Deleted feed {feed.name}"
+    )
+    try:
+        feed.delete()
+    except ProtectedError as exc:
+        users = sorted({str(o) for o in exc.protected_objects})
+        raise ValidationError(
+            f"Feed {feed.name} is used by {', '.join(users)}; change those first."
+        ) from exc
+
+
+# Registry reads -----------------------------------------------------------------------------
+
+
+def _cache_key(feed: Feed, kind: str, package_id: str = "") -> str:
+    stamps = [feed.updated_at.timestamp() if feed.updated_at else 0]
+    if feed.account_id:
+        stamps.append(feed.account.updated_at.timestamp())
+    # Package ids may hold any character; a hash keeps the key short and safe for any backend.
+    package = hashlib.sha1(package_id.encode()).hexdigest()[:20]
+    return f"feeds:{kind}:{feed.pk}:{'-'.join(f'{s:.6f}' for s in stamps)}:{package}"
+
+
+def feed_test(feed: Feed) -> str:
+    """Authenticate against the registry and list it: a summary such as ``3 repositories``."""
+    return registry_for(feed).test()
+
+
+def feed_packages(feed: Feed, q: str = "", *, refresh: bool = False) -> list[str]:
+    """Repository names containing ``q``, sorted; the full list is cached, ``q`` filters it."""
+    key = _cache_key(feed, "packages")
+    names = None if refresh else cache.get(key)
+    if names is None:
+        names = registry_for(feed).repositories()
+        cache.set(key, names, _cache_seconds())
+    needle = q.strip().lower()
+    return [n for n in names if needle in n.lower()]
+
+
+def feed_version_listing(feed: Feed, package_id: str, *, refresh: bool = False) -> VersionListing:
+    """One repository's tags split into versions (newest first) and other tags, cached."""
+    # Hot path: a warm call is one cache read; tuples unpickle much faster than dataclasses.
+    key = _cache_key(feed, "versions", package_id)
+    cached = None if refresh else cache.get(key)
+    if cached is not None:
+        fetched_at, versions, other = cached
+        return VersionListing(
+            [PackageVersion(*v) for v in versions],
+            [Tag(*t) for t in other],
+            fetched_at,
+            from_cache=True,
+        )
+    versions, other = split_tags(registry_for(feed).tags(package_id))
+    listing = VersionListing(versions, other, datetime.now(UTC))
+    cache.set(
+        key,
+        (
+            listing.fetched_at,
+            [(v.version, v.tag, v.digest, v.pushed_at, v.size) for v in versions],
+            [(t.tag, t.digest, t.pushed_at, t.size) for t in other],
+        ),
+        _cache_seconds(),
+    )
+    return listing
+
+
+def feed_versions(
+    feed: Feed, package_id: str, *, pre: bool = False, refresh: bool = False
+) -> list[PackageVersion]:
+    """A repository's versions, newest first by SemVer precedence; pre-releases with ``pre``."""
+    return feed_version_listing(feed, package_id, refresh=refresh).select(pre=pre)
+
+
+def feed_resolve_digest(feed: Feed, package_id: str, tag: str) -> str:
+    """The digest a tag points at now (ECR: DescribeImages; Docker v2: one manifest HEAD)."""
+    return registry_for(feed).digest(package_id, tag)
+
+
+def feed_image_reference(
+    feed: Feed, package_id: str, *, tag: str | None = None, digest: str | None = None
+) -> str:
+    """``host/repo@sha256:…`` when a digest is given, else ``host/repo:tag``."""
+    return registry_for(feed).image_reference(package_id, tag=tag, digest=digest)
+
+
+def feed_repository_reference(feed: Feed, package_id: str) -> str:
+    """``host/repo``, the image reference without tag or digest."""
+    return registry_for(feed).repository_reference(package_id)
