@@ -1,7 +1,24 @@
+"""Pages of the core: sign-in, dashboard, AWS accounts (under Library), audit, API keys."""
+
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
 
 urlpatterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.dashboard, name="dashboard"),
+    path("library/accounts/", views.account_list, name="accounts"),
+    path("library/accounts/new/", views.account_create, name="account-create"),
+    path("library/accounts/<slug:slug>/edit/", views.account_edit, name="account-edit"),
+    path("library/accounts/<slug:slug>/delete/", views.account_delete, name="account-delete"),
+    path("library/accounts/<slug:slug>/check/", views.account_check_view, name="account-check"),
+    path("audit/", views.audit_list, name="audit"),
+    path("account/api-keys/", views.api_key_list, name="api-keys"),
+    path("account/api-keys/<int:pk>/revoke/", views.api_key_revoke, name="api-key-revoke"),
 ]

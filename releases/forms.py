@@ -1,0 +1,169 @@
+"""Forms of the environment, lifecycle and project pages.
+
+They check the input's shape only; names, slugs and the phase rules are the services' to decide.
+"""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from .models import Environment, Lifecycle, Project
+from .selectors import environment_list
+from .services import PhaseSpec
+
+SLUG_HELP = "Used in URLs and the API. Left blank, it is made from the name."
+
+
+class EnvironmentForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    slug = forms.SlugField(max_length=100, required=False, help_text=SLUG_HELP)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    sort_order = forms.IntegerField(
+        min_value=0,
+        required=False,
+        help_text="Environments are listed and promoted in this order. Left blank: last.",
+    )
+
+    @classmethod
+    def for_environment(cls, environment: Environment, data=None) -> "EnvironmentForm":
+        return cls(data, initial={name: getattr(environment, name) for name in cls.base_fields})
+
+    def service_data(self) -> dict:
+        data = dict(self.cleaned_data)
+        if data["sort_order"] is None:
+            # The service puts a new environment last; an edited one keeps its place.
+            data.pop("sort_order")
+        return data
+
+
+class LifecycleForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    slug = forms.SlugField(max_length=100, required=False, help_text=SLUG_HELP)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    @classmethod
+    def for_lifecycle(cls, lifecycle: Lifecycle, data=None) -> "LifecycleForm":
+        return cls(data, initial={name: getattr(lifecycle, name) for name in cls.base_fields})
+
+
+class PhaseForm(forms.Form):
+    """One phase of the phase editor. Order and removal come from the formset (ORDER, DELETE).
+
+    Environments are plain choices built from one list shared by every phase form, so the page
+    costs one query for them however many phases it shows.
+    """
+
+    name = forms.CharField(max_length=100)
+    is_optional = forms.BooleanField(
+        required=False, label="Optional", help_text="A release may skip this phase."
+    )
+    minimum_environments = forms.IntegerField(
+        min_value=0,
+        initial=0,
+        label="Minimum environments",
+        help_text="Successful deployments needed before the next phase; 0 means all.",
+    )
+    environments = forms.TypedMultipleChoiceField(
+        coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    automatic_environments = forms.TypedMultipleChoiceField(
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Deploy automatically",
+    )
+
+    def __init__(self, *args, environments: list[Environment] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.by_id = {env.pk: env for env in environments}
+        choices = [(env.pk, env.name) for env in environments]
+        self.fields["environments"].choices = choices
+        self.fields["automatic_environments"].choices = choices
+
+    def clean_environments(self):
+        # Checkboxes cannot repeat an environment, but a hand-made request can.
+        ids = self.cleaned_data["environments"]
+        repeated = sorted({self.by_id[i].name for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise ValidationError(
+                f"Environment {', '.join(repeated)} is named more than once in this phase."
+            )
+        return ids
+
+    def environment_rows(self):
+        """Pairs of checkboxes (in the phase, deploy automatically), one per environment."""
+        return list(zip(self["environments"], self["automatic_environments"], strict=True))
+
+    def spec(self) -> PhaseSpec:
+        data = self.cleaned_data
+        return PhaseSpec(
+            name=data["name"],
+            environments=[self.by_id[i] for i in data["environments"]],
+            automatic_environments=[self.by_id[i] for i in data["automatic_environments"]],
+            is_optional=data["is_optional"],
+            minimum_environments=data["minimum_environments"],
+        )
+
+
+class BasePhaseFormSet(forms.BaseFormSet):
+    # The phase editor's script moves and removes phases and fills these in.
+    ordering_widget = forms.HiddenInput
+    deletion_widget = forms.HiddenInput
+
+    def __init__(self, *args, **kwargs):
+        self.environments = list(environment_list())
+        super().__init__(*args, **kwargs)
+
+    def get_form_kwargs(self, index):
+        return {"environments": self.environments}
+
+    def specs(self) -> list[PhaseSpec]:
+        """The phases in the order the user left them, removed ones left out."""
+        return [form.spec() for form in self.ordered_forms]
+
+
+PhaseFormSet = forms.formset_factory(
+    PhaseForm, formset=BasePhaseFormSet, extra=0, can_order=True, can_delete=True
+)
+
+
+def phase_initial(lifecycle: Lifecycle) -> list[dict]:
+    """Initial data of the phase editor for a stored lifecycle (prefetched phases)."""
+    initial = []
+    for phase in lifecycle.phases.all():
+        pes = list(phase.phase_environments.all())
+        initial.append(
+            {
+                "name": phase.name,
+                "is_optional": phase.is_optional,
+                "minimum_environments": phase.minimum_environments,
+                "environments": [pe.environment_id for pe in pes],
+                "automatic_environments": [pe.environment_id for pe in pes if pe.automatic],
+            }
+        )
+    return initial
+
+
+class ProjectForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    slug = forms.SlugField(max_length=100, required=False, help_text=SLUG_HELP)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    lifecycle = forms.ModelChoiceField(
+        queryset=Lifecycle.objects.order_by("-is_default", "name"),
+        empty_label=None,
+        help_text="The order in which releases of this project move through environments.",
+    )
+
+    def __init__(self, *args, project: Project | None = None, default_lifecycle=None, **kwargs):
+        if project is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "name": project.name,
+                    "slug": project.slug,
+                    "description": project.description,
+                    "lifecycle": project.lifecycle_id,
+                },
+            )
+        elif default_lifecycle is not None:
+            kwargs.setdefault("initial", {"lifecycle": default_lifecycle.pk})
+        super().__init__(*args, **kwargs)
