@@ -142,6 +142,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
 
     env = dict(os.environ)
     env["DATABASE_URL"] = _database_url(connection.settings_dict["NAME"])
+    (ROOT / "data").mkdir(exist_ok=True)  # not in a fresh clone: data/ is ignored by git
     log = open(ROOT / "data" / "test-worker.log", "wb")  # noqa: SIM115 - closed at teardown
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "deployserver", "worker", "--loglevel=INFO",
