@@ -151,10 +151,13 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 30
+    name = f"tests-{os.getpid()}@{socket.gethostname()}"
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"celery worker exited with {proc.returncode}; see data/test-worker.log")
-        if app.control.ping(timeout=0.5, destination=[f"tests-{os.getpid()}@{socket.gethostname()}"]):
+            raise RuntimeError(
+                f"celery worker exited with {proc.returncode}; see data/test-worker.log"
+            )
+        if app.control.ping(timeout=0.5, destination=[name]):
             break
     else:
         proc.kill()
