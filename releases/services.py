@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils.text import slugify
 
 from deployserver.audit import audit_record, diff, snapshot
@@ -41,6 +42,19 @@ def _assign(obj, data: dict, allowed: Iterable[str]) -> None:
         setattr(obj, name, value)
     if not obj.slug:
         obj.slug = slugify(obj.name or "")[:100]
+
+
+def _delete_protected(obj, *, what: str) -> None:
+    """Delete ``obj``; when other records still refer to it, refuse naming a few of them."""
+    try:
+        with transaction.atomic():
+            obj.delete()
+    except ProtectedError as exc:
+        users = sorted({f"{o._meta.verbose_name} {o}" for o in exc.protected_objects})
+        more = f" and {len(users) - 3} more" if len(users) > 3 else ""
+        raise ValidationError(
+            f"{what} is still used by {', '.join(users[:3])}{more}; change those first."
+        ) from exc
 
 
 def _save_audited(obj, *, user, data: dict, allowed: Iterable[str], label: str):
@@ -105,7 +119,7 @@ def environment_delete(*, environment: Environment, user) -> None:
         obj=environment,
         summary=f"Deleted environment {environment}",
     )
-    environment.delete()
+    _delete_protected(environment, what=f"Environment {environment.name}")
 
 
 # Lifecycles ---------------------------------------------------------------------------------
