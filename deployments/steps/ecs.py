@@ -1,0 +1,408 @@
+"""The ``aws-ecs-deploy`` step: register a task definition, then point the service at it.
+
+This module describes the properties, validates what AWS would refuse (moto accepts nearly
+anything) and builds the exact ``RegisterTaskDefinition`` and ``UpdateService`` requests. The
+preview and the deployment engine both call ``build_requests``; nothing here calls AWS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from deployserver.models import AwsAccount, region_validator
+from releases.steps import (
+    Boolean,
+    Choice,
+    Integer,
+    ListOf,
+    Obj,
+    StepType,
+    StepValidationError,
+    Text,
+    add_error,
+    is_expression,
+    join,
+)
+from releases.substitution import substitute_tree
+from releases.variables import PackageInfo, package_variables
+
+from .fargate import fargate_pair_errors
+
+ROLE_ARN = r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$"
+SECRET_SOURCE = (
+    r"^arn:aws[a-z-]*:(ssm:[a-z0-9-]+:\d{12}:parameter/[\w./-]+"
+    r"|secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@:-]+)$"
+)
+NAME = r"^[A-Za-z0-9_-]{1,255}$"
+LOG_DRIVERS = (
+    "awslogs",
+    "awsfirelens",
+    "splunk",
+    "json-file",
+    "syslog",
+    "fluentd",
+    "gelf",
+    "journald",
+)
+FARGATE_LOG_DRIVERS = ("awslogs", "awsfirelens", "splunk")
+
+name_value = Obj({"name": Text(label="Name", required=True), "value": Text(label="Value")})
+port_mapping = Obj(
+    {
+        "container_port": Integer(
+            label="Container port", required=True, min_value=1, max_value=65535
+        ),
+        "host_port": Integer(
+            label="Host port",
+            min_value=0,
+            max_value=65535,
+            help="Leave empty with awsvpc; 0 picks a dynamic port (bridge).",
+        ),
+        "protocol": Choice(("tcp", "udp"), label="Protocol", default="tcp"),
+    }
+)
+secret = Obj(
+    {
+        "name": Text(label="Name", required=True),
+        "value_from": Text(
+            label="Value from",
+            required=True,
+            pattern=SECRET_SOURCE,
+            message="Enter the ARN of an SSM parameter (arn:aws:ssm:REGION:ACCOUNT:parameter/…) "
+            "or a Secrets Manager secret (arn:aws:secretsmanager:REGION:ACCOUNT:secret:…).",
+        ),
+    }
+)
+container = Obj(
+    {
+        "name": Text(
+            label="Container name",
+            required=True,
+            pattern=NAME,
+            message="Use up to 255 letters, digits, '-' and '_'.",
+        ),
+        "image": Text(label="Image", required=True, help="Usually #{Package[<reference>].Image}."),
+        "essential": Boolean(label="Essential", default=True),
+        "cpu": Integer(label="CPU units", min_value=0, max_value=196608),
+        "memory": Integer(label="Memory (MiB, hard limit)", min_value=6),
+        "memory_reservation": Integer(label="Memory reservation (MiB, soft limit)", min_value=6),
+        "port_mappings": ListOf(port_mapping, label="port mapping"),
+        "environment": ListOf(name_value, label="environment variable"),
+        "secrets": ListOf(secret, label="secret"),
+        "log_configuration": Obj(
+            {
+                "log_driver": Choice(("", *LOG_DRIVERS), label="Log driver"),
+                "options": ListOf(name_value, label="log option"),
+            },
+            label="Log configuration",
+        ),
+    }
+)
+SCHEMA = Obj(
+    {
+        "aws_account": Text(
+            label="AWS account",
+            required=True,
+            help="The slug of an AWS account, usually #{AwsAccount}.",
+        ),
+        "region": Text(
+            label="Region",
+            required=True,
+            pattern=region_validator.regex.pattern,
+            message="Enter an AWS region such as eu-west-1.",
+        ),
+        "cluster": Text(label="Cluster", required=True),
+        "service": Text(label="Service", required=True),
+        "task_family": Text(
+            label="Task family",
+            required=True,
+            pattern=NAME,
+            message="Use up to 255 letters, digits, '-' and '_'.",
+        ),
+        "requires_compatibilities": Choice(
+            ("FARGATE", "EC2"), label="Launch type", default="FARGATE"
+        ),
+        "network_mode": Choice(
+            ("awsvpc", "bridge", "host", "none"), label="Network mode", default="awsvpc"
+        ),
+        "task_cpu": Integer(label="Task CPU units", min_value=128, max_value=196608),
+        "task_memory": Integer(label="Task memory (MiB)", min_value=6),
+        "task_role_arn": Text(
+            label="Task role ARN",
+            pattern=ROLE_ARN,
+            message="Enter a role ARN such as arn:aws:iam::123456789012:role/app.",
+        ),
+        "execution_role_arn": Text(
+            label="Execution role ARN",
+            pattern=ROLE_ARN,
+            message="Enter a role ARN such as arn:aws:iam::123456789012:role/ecsTaskExecutionRole.",
+        ),
+        "containers": ListOf(container, label="container", required=True),
+        "desired_count": Integer(label="Desired count", min_value=0, default=1),
+        "minimum_healthy_percent": Integer(
+            label="Minimum healthy %", min_value=0, max_value=100, default=100
+        ),
+        "maximum_percent": Integer(label="Maximum %", min_value=100, max_value=400, default=200),
+        "circuit_breaker": Boolean(label="Deployment circuit breaker", default=True),
+        "circuit_breaker_rollback": Boolean(
+            label="Roll back when the circuit breaker trips", default=True
+        ),
+        "force_new_deployment": Boolean(label="Force new deployment", default=False),
+        "wait_mode": Choice(
+            ("steady", "none"),
+            label="Wait",
+            default="steady",
+            help="steady: wait for the rollout to complete; none: don't wait.",
+        ),
+        "timeout_minutes": Integer(
+            label="Timeout (minutes)", min_value=1, max_value=360, default=30
+        ),
+        "rollback_on_failure": Boolean(
+            label="Restore the previous task definition on failure", default=True
+        ),
+    }
+)
+
+
+def _literal(value: Any) -> bool:
+    return value not in (None, "") and not is_expression(value)
+
+
+@dataclass(frozen=True)
+class EcsPlan:
+    """What one ECS step will do once substituted: the two requests and how to follow them."""
+
+    aws_account: str
+    region: str
+    register_task_definition: dict
+    update_service: dict
+    wait_mode: str
+    timeout_minutes: int
+    rollback_on_failure: bool
+
+
+class EcsDeployStep(StepType):
+    type = "aws-ecs-deploy"
+    label = "Deploy to Amazon ECS"
+    schema = SCHEMA
+
+    def check(self, properties, *, packages, path, errors, resolved):
+        p = properties
+        fargate = p["requires_compatibilities"] == "FARGATE"
+        if fargate and _literal(p["network_mode"]) and p["network_mode"] != "awsvpc":
+            add_error(
+                errors,
+                join(path, "network_mode"),
+                f"FARGATE tasks need the awsvpc network mode (got {p['network_mode']}).",
+            )
+        cpu, memory = p["task_cpu"], p["task_memory"]
+        if fargate and not is_expression(cpu) and not is_expression(memory):
+            already = {k for k in ("task_cpu", "task_memory") if join(path, k) in errors}
+            for name, message in fargate_pair_errors(cpu, memory).items():
+                if name not in already:
+                    add_error(errors, join(path, name), message)
+        if (
+            _literal(p["aws_account"])
+            and not AwsAccount.objects.filter(slug=p["aws_account"]).exists()
+        ):
+            add_error(
+                errors,
+                join(path, "aws_account"),
+                f"No AWS account '{p['aws_account']}'; give an account slug.",
+            )
+        needs_execution_role = False
+        names: set[str] = set()
+        for index, c in enumerate(p["containers"]):
+            where = join(join(path, "containers"), index)
+            if _literal(c["name"]):
+                if c["name"] in names:
+                    add_error(
+                        errors,
+                        join(where, "name"),
+                        f"Another container is already called {c['name']}.",
+                    )
+                names.add(c["name"])
+            self._check_container(c, p, where, errors, fargate)
+            if c["secrets"]:
+                needs_execution_role = True
+            if c["log_configuration"]["log_driver"] == "awslogs" and fargate:
+                needs_execution_role = True
+        if needs_execution_role and p["execution_role_arn"] in ("", None):
+            add_error(
+                errors,
+                join(path, "execution_role_arn"),
+                "Containers with secrets, or FARGATE containers logging with awslogs, "
+                "need an execution role.",
+            )
+
+    def _check_container(self, c, p, where, errors, fargate) -> None:
+        memory, reservation, task_memory = c["memory"], c["memory_reservation"], p["task_memory"]
+        if memory is None and reservation is None and task_memory is None:
+            add_error(
+                errors,
+                join(where, "memory"),
+                "Give the container a memory or a memory reservation (or the task a memory).",
+            )
+        if _literal(memory) and _literal(reservation) and reservation > memory:
+            add_error(
+                errors,
+                join(where, "memory_reservation"),
+                f"The reservation ({reservation}) exceeds the memory limit ({memory}).",
+            )
+        if _literal(memory) and _literal(task_memory) and memory > task_memory:
+            add_error(
+                errors,
+                join(where, "memory"),
+                f"The container memory ({memory}) exceeds the task memory ({task_memory}).",
+            )
+        seen_ports: set[tuple] = set()
+        for i, pm in enumerate(c["port_mappings"]):
+            at = join(join(where, "port_mappings"), i)
+            port, host = pm["container_port"], pm["host_port"]
+            if p["network_mode"] == "awsvpc" and _literal(port) and _literal(host) and host != port:
+                add_error(
+                    errors,
+                    join(at, "host_port"),
+                    "With awsvpc the host port must be empty or equal the container port.",
+                )
+            key = (port, pm["protocol"])
+            if _literal(port) and key in seen_ports:
+                add_error(
+                    errors,
+                    join(at, "container_port"),
+                    f"Port {port}/{pm['protocol']} is mapped twice.",
+                )
+            seen_ports.add(key)
+        log = c["log_configuration"]
+        driver = log["log_driver"]
+        if fargate and _literal(driver) and driver not in FARGATE_LOG_DRIVERS:
+            add_error(
+                errors,
+                join(where, "log_configuration.log_driver"),
+                f"FARGATE supports the {', '.join(FARGATE_LOG_DRIVERS)} log drivers.",
+            )
+        if driver == "awslogs":
+            options = {o["name"] for o in log["options"]}
+            needed = ["awslogs-group", "awslogs-region"] + (
+                ["awslogs-stream-prefix"] if fargate else []
+            )
+            missing = [n for n in needed if n not in options]
+            if missing:
+                add_error(
+                    errors,
+                    join(where, "log_configuration.options"),
+                    f"The awslogs driver needs the option(s) {', '.join(missing)}.",
+                )
+
+    # Requests ---------------------------------------------------------------------------
+
+    def build_plan(
+        self, properties: dict, values: Mapping[str, str], packages: Mapping[str, PackageInfo]
+    ) -> EcsPlan:
+        """Substitute, validate the result as AWS would, and build the requests.
+
+        Raises ``SubstitutionError`` (unresolved names, cycles) or ``StepValidationError``.
+        """
+        merged = {**values, **package_variables(packages)}
+        substituted = substitute_tree(properties, merged)
+        p, errors = self.clean(substituted, packages=[], resolved=True)
+        if errors:
+            raise StepValidationError(errors)
+        register = {
+            "family": p["task_family"],
+            "networkMode": p["network_mode"],
+            "requiresCompatibilities": [p["requires_compatibilities"]],
+            "containerDefinitions": [_container(c) for c in p["containers"]],
+        }
+        if p["task_cpu"] is not None:
+            register["cpu"] = str(p["task_cpu"])
+        if p["task_memory"] is not None:
+            register["memory"] = str(p["task_memory"])
+        if p["task_role_arn"]:
+            register["taskRoleArn"] = p["task_role_arn"]
+        if p["execution_role_arn"]:
+            register["executionRoleArn"] = p["execution_role_arn"]
+        deployment_configuration = {
+            "minimumHealthyPercent": p["minimum_healthy_percent"],
+            "maximumPercent": p["maximum_percent"],
+            "deploymentCircuitBreaker": {
+                "enable": p["circuit_breaker"],
+                "rollback": p["circuit_breaker"] and p["circuit_breaker_rollback"],
+            },
+        }
+        update = {
+            "cluster": p["cluster"],
+            "service": p["service"],
+            # The family alone means its newest ACTIVE revision; the engine passes the exact
+            # ARN that RegisterTaskDefinition returned.
+            "taskDefinition": p["task_family"],
+            "deploymentConfiguration": deployment_configuration,
+            "forceNewDeployment": p["force_new_deployment"],
+        }
+        if p["desired_count"] is not None:
+            update["desiredCount"] = p["desired_count"]
+        return EcsPlan(
+            aws_account=p["aws_account"],
+            region=p["region"],
+            register_task_definition=register,
+            update_service=update,
+            wait_mode=p["wait_mode"],
+            timeout_minutes=p["timeout_minutes"],
+            rollback_on_failure=p["rollback_on_failure"],
+        )
+
+    def build_requests(
+        self, properties: dict, values: Mapping[str, str], packages: Mapping[str, PackageInfo]
+    ) -> tuple[dict, dict]:
+        """``(register_task_definition_kwargs, update_service_kwargs)`` for boto3."""
+        plan = self.build_plan(properties, values, packages)
+        return plan.register_task_definition, plan.update_service
+
+    def preview(
+        self, properties: dict, values: Mapping[str, str], packages: Mapping[str, PackageInfo]
+    ) -> dict[str, Any]:
+        plan = self.build_plan(properties, values, packages)
+        return {
+            "aws_account": plan.aws_account,
+            "region": plan.region,
+            "requests": {
+                "RegisterTaskDefinition": plan.register_task_definition,
+                "UpdateService": plan.update_service,
+            },
+            "wait_mode": plan.wait_mode,
+            "timeout_minutes": plan.timeout_minutes,
+            "rollback_on_failure": plan.rollback_on_failure,
+        }
+
+
+def _container(c: dict) -> dict:
+    out: dict[str, Any] = {"name": c["name"], "image": c["image"], "essential": c["essential"]}
+    for key, aws_key in (
+        ("cpu", "cpu"),
+        ("memory", "memory"),
+        ("memory_reservation", "memoryReservation"),
+    ):
+        if c[key] is not None:
+            out[aws_key] = c[key]
+    if c["port_mappings"]:
+        out["portMappings"] = [
+            {"containerPort": pm["container_port"], "protocol": pm["protocol"]}
+            | ({"hostPort": pm["host_port"]} if pm["host_port"] is not None else {})
+            for pm in c["port_mappings"]
+        ]
+    if c["environment"]:
+        out["environment"] = [{"name": e["name"], "value": e["value"]} for e in c["environment"]]
+    if c["secrets"]:
+        out["secrets"] = [{"name": s["name"], "valueFrom": s["value_from"]} for s in c["secrets"]]
+    log = c["log_configuration"]
+    if log["log_driver"]:
+        out["logConfiguration"] = {
+            "logDriver": log["log_driver"],
+            "options": {o["name"]: o["value"] for o in log["options"]},
+        }
+    return out
+
+
+ECS_DEPLOY = EcsDeployStep()
