@@ -8,32 +8,86 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('deployserver', '0001_initial'),
+        ("deployserver", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Feed',
+            name="Feed",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('feed_type', models.CharField(choices=[('aws-ecr', 'AWS ECR'), ('docker-registry', 'Docker Registry v2')], max_length=20)),
-                ('region', models.CharField(blank=True, help_text="AWS ECR only; the account's region when left blank.", max_length=32, validators=[django.core.validators.RegexValidator('^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$', 'Enter an AWS region such as eu-west-1 or us-east-1.')])),
-                ('registry_id', models.CharField(blank=True, help_text="AWS ECR only: another account's registry; the account's own when blank.", max_length=12, validators=[django.core.validators.RegexValidator('^\\d{12}$', 'A registry id is the 12-digit AWS account id that owns the registry.')])),
-                ('url', models.CharField(blank=True, help_text='Docker registry only, e.g. https://registry-1.docker.io or https://ghcr.io.', max_length=300, validators=[deployserver.models.validate_endpoint_url])),
-                ('username', models.CharField(blank=True, max_length=200)),
-                ('password', deployserver.crypto.EncryptedTextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('account', models.ForeignKey(blank=True, help_text='AWS ECR only: the account whose credentials read the registry.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='feeds', to='deployserver.awsaccount')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                (
+                    "feed_type",
+                    models.CharField(
+                        choices=[("aws-ecr", "AWS ECR"), ("docker-registry", "Docker Registry v2")],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "region",
+                    models.CharField(
+                        blank=True,
+                        help_text="AWS ECR only; the account's region when left blank.",
+                        max_length=32,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$",
+                                "Enter an AWS region such as eu-west-1 or us-east-1.",
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "registry_id",
+                    models.CharField(
+                        blank=True,
+                        help_text="AWS ECR only: another account's registry; the account's own when blank.",
+                        max_length=12,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^\\d{12}$",
+                                "A registry id is the 12-digit AWS account id that owns the registry.",
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "url",
+                    models.CharField(
+                        blank=True,
+                        help_text="Docker registry only, e.g. https://registry-1.docker.io or https://ghcr.io.",
+                        max_length=300,
+                        validators=[deployserver.models.validate_endpoint_url],
+                    ),
+                ),
+                ("username", models.CharField(blank=True, max_length=200)),
+                ("password", deployserver.crypto.EncryptedTextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="AWS ECR only: the account whose credentials read the registry.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="feeds",
+                        to="deployserver.awsaccount",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
     ]

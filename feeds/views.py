@@ -1,0 +1,166 @@
+"""Library → Feeds pages: list, create/edit with Save & Test, repository search, versions.
+
+Registry reads happen in htmx partials, so a page shows at once even when a registry is slow;
+a registry failure is shown in place with its reason.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from deployserver.forms import add_service_errors
+from deployserver.views import confirm_delete, write_permission
+
+from . import selectors, services
+from .forms import FeedForm
+from .registries import RegistryError
+
+# Thousands of rows make a page slow to render and useless to read; the filter narrows it.
+UI_VERSION_ROWS = 200
+
+
+def _flag(request, name: str) -> bool:
+    return request.GET.get(name, "") in ("1", "on", "true")
+
+
+@login_required
+def feed_list(request):
+    return render(request, "feeds/feed_list.html", {"feeds": selectors.feed_list()})
+
+
+def _form_page(request, form, feed):
+    status = 400 if request.method == "POST" and form.errors else 200
+    context = {"form": form, "feed": feed, "run_test": _flag(request, "test")}
+    return render(request, "feeds/feed_form.html", context, status=status)
+
+
+def _after_save(request, feed):
+    if request.POST.get("then") == "test":
+        return redirect(reverse("feed-edit", args=[feed.pk]) + "?test=1")
+    return redirect("feed-detail", pk=feed.pk)
+
+
+@write_permission("feeds.add_feed")
+def feed_create(request):
+    form = FeedForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            feed = services.feed_create(user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Feed {feed.name} created.")
+            return _after_save(request, feed)
+    return _form_page(request, form, None)
+
+
+@write_permission("feeds.change_feed")
+def feed_edit(request, pk):
+    feed = selectors.feed_get(pk)
+    form = FeedForm(request.POST or None, feed=feed)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.feed_update(feed=feed, user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            feed = selectors.feed_get(pk)
+        else:
+            messages.success(request, f"Feed {feed.name} saved.")
+            return _after_save(request, feed)
+    return _form_page(request, form, feed)
+
+
+@write_permission("feeds.delete_feed")
+def feed_delete(request, pk):
+    feed = selectors.feed_get(pk)
+    return confirm_delete(
+        request,
+        obj=feed,
+        kind="Feed",
+        delete=lambda: services.feed_delete(feed=feed, user=request.user),
+        cancel_url=reverse("feed-edit", args=[feed.pk]),
+        success_url="feed-list",
+    )
+
+
+@require_POST
+@write_permission("feeds.change_feed")
+def feed_test_view(request, pk):
+    """Test the saved settings; htmx swaps the result in place."""
+    feed = selectors.feed_get(pk)
+    try:
+        result, ok = services.feed_test(feed), True
+    except RegistryError as exc:
+        result, ok = str(exc), False
+    if not request.htmx:
+        (messages.success if ok else messages.error)(request, f"{feed.name}: {result}")
+        return redirect("feed-edit", pk=feed.pk)
+    return render(request, "feeds/_test_result.html", {"result": result, "ok": ok})
+
+
+@login_required
+def feed_detail(request, pk):
+    feed = selectors.feed_get(pk)
+    return render(request, "feeds/feed_detail.html", {"feed": feed, "q": request.GET.get("q", "")})
+
+
+@login_required
+def feed_repositories(request, pk):
+    """Partial: the repositories whose name contains ``q``."""
+    feed = selectors.feed_get(pk)
+    context = {"feed": feed, "q": request.GET.get("q", "")}
+    try:
+        context["repositories"] = services.feed_packages(
+            feed, context["q"], refresh=_flag(request, "refresh")
+        )
+    except RegistryError as exc:
+        context["error"] = exc
+    return render(request, "feeds/_repositories.html", context)
+
+
+@login_required
+def feed_package(request, pk, package_id):
+    feed = selectors.feed_get(pk)
+    return render(request, "feeds/feed_package.html", {"feed": feed, "package_id": package_id})
+
+
+@login_required
+def feed_versions(request, pk):
+    """Partial: the versions table of ``?package=``, with the page's filters."""
+    feed = selectors.feed_get(pk)
+    package_id = request.GET.get("package", "")
+    q = request.GET.get("q", "")
+    context = {"feed": feed, "package_id": package_id, "q": q}
+    try:
+        listing = services.feed_version_listing(feed, package_id, refresh=_flag(request, "refresh"))
+        versions = listing.select(pre=_flag(request, "pre"), q=q)
+        context.update(
+            listing=listing,
+            versions=versions[:UI_VERSION_ROWS],
+            total=len(versions),
+            other=listing.other_tags(q=q) if _flag(request, "other") else None,
+            repository=services.feed_repository_reference(feed, package_id),
+        )
+    except RegistryError as exc:
+        context["error"] = exc
+    return render(request, "feeds/_versions.html", context)
+
+
+@login_required
+def feed_digest(request, pk):
+    """Partial: one tag's digest (a manifest HEAD on Docker registries) with its copy button."""
+    feed = selectors.feed_get(pk)
+    package_id, tag = request.GET.get("package", ""), request.GET.get("tag", "")
+    context = {"tag": tag}
+    try:
+        digest = services.feed_resolve_digest(feed, package_id, tag)
+        context.update(
+            digest=digest,
+            reference=services.feed_image_reference(feed, package_id, digest=digest),
+        )
+    except RegistryError as exc:
+        context["error"] = exc
+    return render(request, "feeds/_digest.html", context)
