@@ -14,7 +14,7 @@ REGISTRY_PASSWORD = "s3cret-Pass-42"
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Listings and ECR tokens live in the cache (this run's own Redis db): start each test empty."""
+    """Listings and ECR tokens live in the cache (the run's own Redis db): start empty."""
     cache.clear()
     yield
     cache.clear()
@@ -66,7 +66,9 @@ def ecr(moto):
         client.put_image(
             repositoryName="team/api", imageManifest=ecr_manifest(f"team/api:{tag}"), imageTag=tag
         )
-    client.put_image(repositoryName="web", imageManifest=ecr_manifest("web:0.1.0"), imageTag="0.1.0")
+    client.put_image(
+        repositoryName="web", imageManifest=ecr_manifest("web:0.1.0"), imageTag="0.1.0"
+    )
     return client
 
 

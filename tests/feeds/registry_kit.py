@@ -74,17 +74,29 @@ class RunningRegistry:
         """Push a small image under ``name:tag``; returns the manifest digest."""
         layer = layer if layer is not None else f"layer of {name}:{tag}".encode()
         config = json.dumps(
-            {"architecture": "amd64", "os": "linux", "config": {"Labels": {"tag": tag}},
-             "rootfs": {"type": "layers", "diff_ids": []}}
+            {
+                "architecture": "amd64",
+                "os": "linux",
+                "config": {"Labels": {"tag": tag}},
+                "rootfs": {"type": "layers", "diff_ids": []},
+            }
         ).encode()
         manifest = json.dumps(
             {
                 "schemaVersion": 2,
                 "mediaType": MANIFEST_V2,
-                "config": {"mediaType": CONFIG_TYPE, "size": len(config),
-                           "digest": self.upload_blob(name, config)},
-                "layers": [{"mediaType": LAYER_TYPE, "size": len(layer),
-                            "digest": self.upload_blob(name, layer)}],
+                "config": {
+                    "mediaType": CONFIG_TYPE,
+                    "size": len(config),
+                    "digest": self.upload_blob(name, config),
+                },
+                "layers": [
+                    {
+                        "mediaType": LAYER_TYPE,
+                        "size": len(layer),
+                        "digest": self.upload_blob(name, layer),
+                    }
+                ],
             }
         ).encode()
         resp = self.session.put(
@@ -99,13 +111,16 @@ class RunningRegistry:
     def tag_existing(self, name: str, source_tag: str, tag: str) -> None:
         """Add ``tag`` to the manifest of ``source_tag`` (one PUT, no blob uploads)."""
         resp = self.session.get(
-            f"{self.url}/v2/{name}/manifests/{source_tag}", headers={"Accept": MANIFEST_V2},
+            f"{self.url}/v2/{name}/manifests/{source_tag}",
+            headers={"Accept": MANIFEST_V2},
             timeout=5,
         )
         resp.raise_for_status()
         put = self.session.put(
-            f"{self.url}/v2/{name}/manifests/{tag}", data=resp.content,
-            headers={"Content-Type": MANIFEST_V2}, timeout=5,
+            f"{self.url}/v2/{name}/manifests/{tag}",
+            data=resp.content,
+            headers={"Content-Type": MANIFEST_V2},
+            timeout=5,
         )
         put.raise_for_status()
 
@@ -136,8 +151,7 @@ def start_registry(root: Path, *, username: str = "", password: str = "") -> Run
         "log:\n  level: error\n  accesslog:\n    disabled: true\n"
         f"storage:\n  filesystem:\n    rootdirectory: {root / 'data'}\n"
         "  delete:\n    enabled: true\n"
-        f"http:\n  addr: 127.0.0.1:{port}\n"
-        + auth
+        f"http:\n  addr: 127.0.0.1:{port}\n" + auth
     )
     log = open(root / "registry.log", "wb")  # noqa: SIM115 - lives as long as the process
     proc = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT)

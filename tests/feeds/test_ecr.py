@@ -22,7 +22,12 @@ def test_versions_are_newest_first_without_pre_releases_or_other_tags(ecr_feed):
 def test_pre_releases_are_listed_when_asked(ecr_feed):
     versions = services.feed_versions(ecr_feed, "team/api", pre=True)
     assert [v.tag for v in versions] == [
-        "v2.0.0", "1.10.0", "1.9.0", "1.1.0-beta.1", "1.0.1", "1.0.0",
+        "v2.0.0",
+        "1.10.0",
+        "1.9.0",
+        "1.1.0-beta.1",
+        "1.0.1",
+        "1.0.0",
     ]
 
 
@@ -99,7 +104,7 @@ def test_moto_token_expired_in_2015_is_not_cached(ecr_feed):
         "before-call.ecr.GetAuthorizationToken", lambda **kw: calls.append(1)
     )
     first = registry.authorization()
-    second = registry.authorization()
+    registry.authorization()
     assert first.expires_at.year == 2015
     assert first.username == "AWS" and first.password
     assert len(calls) == 2
@@ -115,8 +120,9 @@ def test_a_role_is_assumed_through_sts_before_reading_the_registry(db, moto, ecr
         role_arn="arn:aws:iam::123456789012:role/feeds-reader",
         endpoint_url=moto,
     )
-    feed = services.feed_create(user=admin_user, name="Via role", feed_type="aws-ecr",
-                                account=account)
+    feed = services.feed_create(
+        user=admin_user, name="Via role", feed_type="aws-ecr", account=account
+    )
     registry = registry_for(feed)
     creds = registry.client._request_signer._credentials
     assert creds.token  # a session token: temporary credentials from AssumeRole
@@ -125,8 +131,12 @@ def test_a_role_is_assumed_through_sts_before_reading_the_registry(db, moto, ecr
 
 def test_a_dead_endpoint_is_reported_fast_as_connection_refused(db, admin_user):
     account = aws_account_create(
-        user=admin_user, name="Dead", access_key_id="AKIAIOSFODNN7EXAMPLE",
-        secret_access_key="x", region="eu-west-1", endpoint_url="http://127.0.0.1:9",
+        user=admin_user,
+        name="Dead",
+        access_key_id="AKIAIOSFODNN7EXAMPLE",
+        secret_access_key="x",
+        region="eu-west-1",
+        endpoint_url="http://127.0.0.1:9",
     )
     feed = services.feed_create(user=admin_user, name="Dead", feed_type="aws-ecr", account=account)
     started = time.monotonic()
