@@ -9,6 +9,7 @@ from deployserver import api as core_api
 from deployserver.health import healthz
 from feeds import api as feeds_api
 from releases import api as releases_api
+from releases import api_process
 
 router = DefaultRouter()
 router.register("environments", releases_api.EnvironmentViewSet, basename="environment")
@@ -22,9 +23,25 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path(
+        "api/projects/<slug:slug>/variables/",
+        api_process.ProjectVariablesView.as_view(),
+        name="project-variables-api",
+    ),
+    path(
+        "api/projects/<slug:slug>/process/",
+        api_process.ProjectProcessView.as_view(),
+        name="project-process-api",
+    ),
+    path(
+        "api/projects/<slug:slug>/process/preview/",
+        api_process.ProjectProcessPreviewView.as_view(),
+        name="project-process-preview-api",
+    ),
     path("api/", include(router.urls)),
     path("admin/", admin.site.urls),
     path("", include("deployserver.urls_ui")),
     path("", include("feeds.urls")),
     path("", include("releases.urls")),
+    path("", include("releases.urls_process")),
 ]
