@@ -1,0 +1,100 @@
+"""Deployments of releases to environments, and their task logs."""
+
+from django.conf import settings
+from django.db import models
+
+from releases.models import Environment, Project, Release
+
+
+class Deployment(models.Model):
+    """One release deployed to one environment.
+
+    Created ``queued``; a worker moves it to ``executing`` and then ``success``, ``failed`` or
+    ``cancelled``. At most one deployment per project × environment executes at a time.
+    ``project`` repeats the release's project so the dashboard and that rule need no join.
+    ``outputs`` holds what the steps produced (task definition ARN, the ARN that ran before,
+    service ARN).
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        EXECUTING = "executing", "Executing"
+        SUCCESS = "success", "Success"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    FINISHED = (State.SUCCESS, State.FAILED, State.CANCELLED)
+
+    release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="deployments")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    environment = models.ForeignKey(
+        Environment, on_delete=models.PROTECT, related_name="deployments"
+    )
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    trigger = models.CharField(
+        max_length=20, default="manual", help_text="manual, promotion, automatic or redeploy"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    outputs = models.JSONField(default=dict, blank=True)
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested_by = models.CharField(max_length=150, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    progress_running = models.PositiveIntegerField(default=0)
+    progress_desired = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["project", "environment", "-id"], name="deployment_latest"),
+            models.Index(fields=["release", "environment", "state"], name="deployment_release_env"),
+            models.Index(fields=["state", "heartbeat_at"], name="deployment_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.release} → {self.environment.name}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in self.FINISHED
+
+    @property
+    def duration(self):
+        if self.started_at is None:
+            return None
+        from django.utils import timezone
+
+        return (self.finished_at or timezone.now()) - self.started_at
+
+
+class LogLine(models.Model):
+    """One line of a deployment's task log, append-only, sensitive values already masked."""
+
+    class Level(models.TextChoices):
+        VERBOSE = "verbose"
+        INFO = "info"
+        HIGHLIGHT = "highlight"
+        WARNING = "warning"
+        ERROR = "error"
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="log_lines")
+    seq = models.PositiveIntegerField()
+    time = models.DateTimeField()
+    level = models.CharField(max_length=10, choices=Level.choices, default=Level.INFO)
+    step = models.CharField(max_length=200, blank=True)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["deployment", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["deployment", "seq"], name="log_line_seq_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.deployment_id}#{self.seq} {self.text[:60]}"

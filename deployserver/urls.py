@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from deployments import api as deployments_api
 from deployserver import api as core_api
 from deployserver.health import healthz
 from feeds import api as feeds_api
@@ -18,6 +19,13 @@ router.register("accounts", core_api.AwsAccountViewSet, basename="account")
 router.register("feeds", feeds_api.FeedViewSet, basename="feed")
 router.register("projects", releases_api.ProjectViewSet, basename="project")
 router.register("audit", core_api.AuditEventViewSet, basename="audit")
+router.register("releases", deployments_api.ReleaseViewSet, basename="release")
+router.register("deployments", deployments_api.DeploymentViewSet, basename="deployment")
+project_releases = deployments_api.ProjectReleaseViewSet.as_view({"get": "list", "post": "create"})
+project_channels = releases_api.ChannelViewSet.as_view({"get": "list", "post": "create"})
+project_channel = releases_api.ChannelViewSet.as_view(
+    {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
+)
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -38,6 +46,14 @@ urlpatterns = [
         api_process.ProjectProcessPreviewView.as_view(),
         name="project-process-preview-api",
     ),
+    path("api/projects/<slug:slug>/releases/", project_releases, name="project-releases-api"),
+    path("api/projects/<slug:slug>/channels/", project_channels, name="project-channels-api"),
+    path(
+        "api/projects/<slug:slug>/channels/<slug:channel_slug>/",
+        project_channel,
+        name="project-channel-api",
+    ),
+    path("api/dashboard/", deployments_api.DashboardView.as_view(), name="dashboard-api"),
     path("api/", include(router.urls)),
     path("admin/", admin.site.urls),
     path("", include("deployserver.urls_ui")),

@@ -1,5 +1,6 @@
-"""Environments, lifecycles with their phases, and projects."""
+"""Environments, lifecycles with their phases, projects, variables, channels and releases."""
 
+from django.conf import settings
 from django.db import models
 
 from deployserver.crypto import EncryptedTextField
@@ -33,6 +34,12 @@ class Lifecycle(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True)
     is_default = models.BooleanField(default=False)
+    retention_releases = models.PositiveIntegerField(
+        default=0, help_text="Keep the last N releases of each project (0: keep all)."
+    )
+    retention_days = models.PositiveIntegerField(
+        default=0, help_text="Keep releases made in the last N days (0: keep all)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -108,6 +115,15 @@ class Project(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True)
     lifecycle = models.ForeignKey(Lifecycle, on_delete=models.PROTECT, related_name="projects")
+    version_template = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Next release number, e.g. 1.2.i (i: increments). Blank: bump the last patch.",
+    )
+    pin_digest = models.BooleanField(
+        default=True,
+        help_text="Deploy images by the digest pinned in the release (when known), not by tag.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -192,3 +208,74 @@ class DeploymentProcess(models.Model):
 
     def __str__(self) -> str:
         return f"Deployment process of {self.project}"
+
+
+class Channel(models.Model):
+    """A stream of a project's releases, with version rules per package reference.
+
+    ``rules`` is a list of ``{"packages": [ref, …], "version_range": ">=1.0.0 <2.0.0",
+    "prerelease": "^$"}``: a release in this channel may only pin versions that satisfy every
+    rule naming their package. ``lifecycle`` overrides the project's when set.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="channels")
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100)
+    description = models.TextField(blank=True)
+    is_default = models.BooleanField(default=False)
+    lifecycle = models.ForeignKey(
+        Lifecycle, null=True, blank=True, on_delete=models.PROTECT, related_name="channels"
+    )
+    rules = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["project", "-is_default", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "slug"], name="channel_slug_unique"),
+            models.UniqueConstraint(fields=["project", "name"], name="channel_name_unique"),
+            models.UniqueConstraint(
+                fields=["project"],
+                condition=models.Q(is_default=True),
+                name="one_default_channel_per_project",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Release(models.Model):
+    """A version of a project: pinned package versions and frozen snapshots.
+
+    ``packages`` maps each package reference of the process to what was chosen when the release
+    was created: ``{ref: {"feed", "package_id", "version", "tag", "digest", "image"}}``.
+    ``process_snapshot`` and ``variables_snapshot`` freeze the process and the variables (the
+    sensitive values encrypted with the master key), so editing the project never changes a
+    release; only an explicit, audited snapshot update refreshes the variables.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="releases")
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="releases")
+    version = models.CharField(max_length=100)
+    notes = models.TextField(blank=True)
+    packages = models.JSONField(default=dict, blank=True)
+    process_snapshot = models.JSONField(default=list, blank=True)
+    variables_snapshot = models.JSONField(default=list, blank=True)
+    variables_snapshot_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "version"], name="release_version_unique"),
+        ]
+        indexes = [models.Index(fields=["project", "-id"], name="release_project_newest")]
+
+    def __str__(self) -> str:
+        return f"{self.project.name} {self.version}"
+

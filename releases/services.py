@@ -15,11 +15,12 @@ from django.utils.text import slugify
 from deployserver.audit import audit_record, diff, snapshot
 from deployserver.models import AuditEvent
 
+from .channels import channel_default
 from .models import Environment, Lifecycle, Phase, PhaseEnvironment, Project
 
 ENVIRONMENT_FIELDS = ("name", "slug", "description", "sort_order")
 LIFECYCLE_FIELDS = ("name", "slug", "description")
-PROJECT_FIELDS = ("name", "slug", "description", "lifecycle")
+PROJECT_FIELDS = ("name", "slug", "description", "lifecycle", "version_template", "pin_digest")
 
 
 @dataclass
@@ -287,7 +288,11 @@ def lifecycle_default() -> Lifecycle:
 def project_create(*, user, **data) -> Project:
     if data.get("lifecycle") is None:
         data["lifecycle"] = lifecycle_default()
-    return _save_audited(Project(), user=user, data=data, allowed=PROJECT_FIELDS, label="project")
+    project = _save_audited(
+        Project(), user=user, data=data, allowed=PROJECT_FIELDS, label="project"
+    )
+    channel_default(project)
+    return project
 
 
 @transaction.atomic

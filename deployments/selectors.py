@@ -1,0 +1,95 @@
+"""Reads of deployments: a release's standing in its lifecycle, the dashboard, release lists."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Max, QuerySet
+
+from releases.models import Environment, Project, Release
+from releases.promotion import Progression, release_progression
+from releases.selectors import environment_list, lifecycle_effective_phases, lifecycle_list
+
+from .models import Deployment, LogLine
+
+
+def release_lifecycle(release: Release):
+    return release.channel.lifecycle or release.project.lifecycle
+
+
+def release_progress(
+    release: Release, environments: list[Environment] | None = None
+) -> Progression:
+    """Which environments ``release`` may be deployed to now, and why not the others."""
+    lifecycle = lifecycle_list().get(pk=release_lifecycle(release).pk)
+    environments = environments if environments is not None else list(environment_list())
+    return release_progression(
+        phases=lifecycle_effective_phases(lifecycle, environments),
+        environments=environments,
+        deployments=release.deployments.values_list("environment_id", "state"),
+        lifecycle_name=lifecycle.name,
+    )
+
+
+def deployment_list() -> QuerySet[Deployment]:
+    return Deployment.objects.select_related(
+        "release", "release__project", "environment", "created_by"
+    ).order_by("-id")
+
+
+def deployment_latest_per_cell(
+    projects: QuerySet[Project] | None = None,
+) -> dict[tuple[int, int], Deployment]:
+    """The latest deployment of each project × environment, in two queries."""
+    latest = Deployment.objects.all()
+    if projects is not None:
+        latest = latest.filter(project__in=projects)
+    ids = latest.values("project_id", "environment_id").annotate(last=Max("id")).values("last")
+    rows = Deployment.objects.filter(id__in=ids).select_related("release", "created_by")
+    return {(d.project_id, d.environment_id): d for d in rows}
+
+
+@dataclass
+class Dashboard:
+    projects: list[Project]
+    environments: list[Environment]
+    cells: dict[tuple[int, int], Deployment]
+
+    def rows(self):
+        for project in self.projects:
+            yield project, [self.cells.get((project.pk, env.pk)) for env in self.environments]
+
+
+def dashboard() -> Dashboard:
+    """Projects × environments, each cell the latest deployment there (constant queries)."""
+    return Dashboard(
+        projects=list(Project.objects.order_by("name")),
+        environments=list(environment_list()),
+        cells=deployment_latest_per_cell(),
+    )
+
+
+def release_list(project: Project) -> QuerySet[Release]:
+    return (
+        Release.objects.filter(project=project)
+        .select_related("channel", "created_by")
+        .order_by("-id")
+    )
+
+
+def releases_reached(releases: list[Release]) -> dict[int, dict[int, str]]:
+    """For each release, the latest deployment state per environment id (one query)."""
+    reached: dict[int, dict[int, str]] = defaultdict(dict)
+    rows = (
+        Deployment.objects.filter(release__in=[r.pk for r in releases])
+        .order_by("id")
+        .values_list("release_id", "environment_id", "state")
+    )
+    for release_id, environment_id, state in rows:
+        reached[release_id][environment_id] = state
+    return reached
+
+
+def log_lines(deployment: Deployment, *, after: int = 0, limit: int = 1000) -> QuerySet[LogLine]:
+    return LogLine.objects.filter(deployment=deployment, seq__gt=after).order_by("seq")[:limit]

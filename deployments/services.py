@@ -1,0 +1,144 @@
+"""Writes and rules for deployments: create under the lifecycle, promote, cancel, redeploy.
+
+Each service creates or changes rows in one transaction and enqueues work only after commit
+(``transaction.on_commit``), carrying ids, never objects.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from deployserver.audit import audit_record
+from deployserver.models import AuditEvent
+from releases.models import Environment, Release
+
+from .models import Deployment
+from .selectors import release_progress
+
+
+def _enqueue(deployment_id: int) -> None:
+    from .tasks import deployment_run
+
+    deployment_run.delay(deployment_id)
+
+
+def _lock(release: Release) -> Release:
+    # Decisions about one release (may it enter this phase? has the phase opened?) are taken one
+    # at a time: two deployments finishing together must not both open the next phase.
+    return (
+        Release.objects.select_for_update().select_related("project", "channel").get(pk=release.pk)
+    )
+
+
+def _create(release: Release, environment: Environment, user, trigger: str) -> Deployment:
+    deployment = Deployment(
+        release=release,
+        project=release.project,
+        environment=environment,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+        trigger=trigger,
+    )
+    deployment.full_clean()
+    deployment.save()
+    audit_record(
+        user=user,
+        action=AuditEvent.Action.CREATE,
+        obj=deployment,
+        summary=f"Queued {trigger} deployment of {release.project.name} {release.version} "
+        f"to {environment.name}",
+    )
+    transaction.on_commit(lambda: _enqueue(deployment.pk))
+    return deployment
+
+
+@transaction.atomic
+def deployment_create(
+    *, release: Release, environment: Environment, user, trigger: str = "manual"
+) -> Deployment:
+    """Queue a deployment of ``release`` to ``environment`` if its lifecycle allows it now."""
+    release = _lock(release)
+    progression = release_progress(release)
+    if not progression.allows(environment):
+        raise ValidationError({"environment": [progression.reason(environment)]})
+    return _create(release, environment, user, trigger)
+
+
+@transaction.atomic
+def deployment_promote(*, release: Release, user) -> Deployment:
+    """Deploy ``release`` to the next environment its lifecycle allows."""
+    release = _lock(release)
+    progression = release_progress(release)
+    target = progression.next_environment
+    if target is None:
+        reasons = sorted(set(progression.blocked.values()))
+        detail = (
+            f" {reasons[0]}" if reasons else " It has reached every environment of its lifecycle."
+        )
+        raise ValidationError(f"Release {release.version} cannot be promoted now.{detail}")
+    return _create(release, target, user, "promotion")
+
+
+@transaction.atomic
+def deployment_redeploy(*, deployment: Deployment, user) -> Deployment:
+    """Deploy the same release to the same environment again."""
+    return deployment_create(
+        release=deployment.release,
+        environment=deployment.environment,
+        user=user,
+        trigger="redeploy",
+    )
+
+
+@transaction.atomic
+def deployment_cancel(*, deployment: Deployment, user) -> Deployment:
+    """Cancel: a queued deployment never starts; an executing one stops at its next check."""
+    deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
+    if deployment.is_finished:
+        raise ValidationError(f"This deployment already ended ({deployment.state}).")
+    now = timezone.now()
+    who = user.get_username() if getattr(user, "is_authenticated", False) else "system"
+    deployment.cancel_requested_at = now
+    deployment.cancel_requested_by = who
+    fields = ["cancel_requested_at", "cancel_requested_by"]
+    if deployment.state == Deployment.State.QUEUED:
+        deployment.state = Deployment.State.CANCELLED
+        deployment.finished_at = now
+        deployment.error = f"Cancelled by {who} before it started."
+        fields += ["state", "finished_at", "error"]
+    deployment.save(update_fields=fields)
+    audit_record(
+        user=user,
+        action=AuditEvent.Action.UPDATE,
+        obj=deployment,
+        summary=f"Cancelled deployment {deployment.pk} ({deployment.release.version} to "
+        f"{deployment.environment.name})",
+    )
+    return deployment
+
+
+@transaction.atomic
+def deployment_auto_deploy(*, release: Release) -> list[Deployment]:
+    """Queue the automatic environments of every phase that is now open, exactly once.
+
+    Called after a deployment of ``release`` succeeds. The release row lock serialises
+    concurrent callers, and an environment that already has a deployment of this release is
+    never queued again.
+    """
+    from releases.selectors import lifecycle_effective_phases, lifecycle_list
+
+    from .selectors import release_lifecycle
+
+    release = _lock(release)
+    progression = release_progress(release)
+    lifecycle = lifecycle_list().get(pk=release_lifecycle(release).pk)
+    phases = lifecycle_effective_phases(lifecycle)
+    reached = set(release.deployments.values_list("environment_id", flat=True))
+    created = []
+    for index in progression.open_phases:
+        for environment in phases[index].automatic:
+            if environment.pk not in reached:
+                created.append(_create(release, environment, None, "automatic"))
+                reached.add(environment.pk)
+    return created

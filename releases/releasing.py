@@ -1,0 +1,303 @@
+"""Cutting releases: version numbers, package versions under channel rules, frozen snapshots."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import semver
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from deployserver import crypto
+from deployserver.audit import audit_record
+from deployserver.models import AuditEvent
+from feeds.models import Feed
+from feeds.registries import RegistryError
+from feeds.services import feed_image_reference, feed_resolve_digest, feed_versions
+from feeds.versions import PackageVersion, parse_tag, precedence_key
+
+from .channels import channel_allows_prerelease, channel_check, channel_default
+from .models import Channel, Project, Release
+from .process import process_for
+from .variables import VariableSpec, variable_specs
+
+FIRST_VERSION = "0.0.1"
+_TEMPLATE = re.compile(r"^(\d+)\.(\d+)\.i$|^(\d+)\.i\.0$|^(\d+)\.(\d+)\.(\d+)-[a-z]+\.i$")
+
+
+@dataclass(frozen=True)
+class PackageRef:
+    """One package a process deploys; ``ref`` is how releases and channels name it."""
+
+    ref: str
+    step: str
+    name: str
+    feed_id: int
+    package_id: str
+
+
+def package_refs(steps: list[dict]) -> list[PackageRef]:
+    """The process's package references. A package name used by two steps is ``step/name``."""
+    names = [p["name"] for step in steps for p in step.get("packages", [])]
+    return [
+        PackageRef(
+            ref=p["name"] if names.count(p["name"]) == 1 else f"{step['name']}/{p['name']}",
+            step=step["name"],
+            name=p["name"],
+            feed_id=p["feed"],
+            package_id=p["package_id"],
+        )
+        for step in steps
+        for p in step.get("packages", [])
+    ]
+
+
+def release_next_version(project: Project) -> str:
+    """The next free version: from the project's template (``1.2.i``) or the last patch + 1."""
+    versions = [
+        v for v in (parse_tag(x) for x in project.releases.values_list("version", flat=True)) if v
+    ]
+    template = project.version_template.strip()
+    if template and "i" in template:
+        prefix = template[: template.index("i")]
+        used = [
+            int(m.group(1))
+            for v in versions
+            if (m := re.fullmatch(re.escape(prefix) + r"(\d+)(.*)", str(v)))
+        ]
+        candidate = template.replace("i", str(max(used) + 1 if used else 0), 1)
+        if parse_tag(candidate):
+            return candidate
+    if not versions:
+        return FIRST_VERSION
+    newest = max(versions, key=precedence_key)
+    return str(newest.bump_patch() if not newest.prerelease else newest.finalize_version())
+
+
+def allowed_versions(
+    channel: Channel, ref: str, versions: list[PackageVersion]
+) -> list[PackageVersion]:
+    """The versions of ``ref`` the channel allows, newest first (stable only unless a rule
+    admits pre-releases)."""
+    pre = channel_allows_prerelease(channel, ref)
+    return [
+        v
+        for v in versions
+        if (pre or not v.is_prerelease) and channel_check(channel, ref, v.version) is None
+    ]
+
+
+def _nearest(versions: list[PackageVersion], wanted: str, count: int = 5) -> str:
+    target = parse_tag(wanted)
+    if target is None or not versions:
+        return ", ".join(v.version for v in versions[:count]) or "none"
+    key = precedence_key(target)
+    ranked = sorted(versions, key=lambda v: abs(_distance(precedence_key(parse_tag(v.tag)), key)))
+    return ", ".join(v.version for v in ranked[:count])
+
+
+def _distance(a: tuple, b: tuple) -> int:
+    # Major, minor and patch weigh in that order; good enough to suggest neighbours.
+    return (a[0] - b[0]) * 1_000_000 + (a[1] - b[1]) * 1_000 + (a[2] - b[2])
+
+
+def _choose(
+    channel: Channel, ref: PackageRef, feed: Feed, wanted: str | None
+) -> tuple[PackageVersion, str]:
+    versions = feed_versions(feed, ref.package_id, pre=True)
+    if wanted:
+        wanted_clean = wanted[1:] if wanted[:1] == "v" else wanted
+        match = next(
+            (v for v in versions if wanted in (v.version, v.tag) or v.version == wanted_clean), None
+        )
+        if match is None:
+            raise ValidationError(
+                {
+                    "packages": [
+                        f"{ref.ref}: version {wanted} is not in {feed.name}/{ref.package_id}. "
+                        f"Nearest versions: {_nearest(versions, wanted)}."
+                    ]
+                }
+            )
+        broken = channel_check(channel, ref.ref, match.version)
+        if broken:
+            raise ValidationError({"packages": [f"{ref.ref} {match.version}: {broken}"]})
+        return match, "chosen"
+    allowed = allowed_versions(channel, ref.ref, versions)
+    if not allowed:
+        raise ValidationError(
+            {
+                "packages": [
+                    f"{ref.ref}: {feed.name}/{ref.package_id} has no version that "
+                    f"channel {channel.name} allows."
+                ]
+            }
+        )
+    return allowed[0], "newest"
+
+
+def _snapshot_variables(specs: list[VariableSpec]) -> list[dict]:
+    return [
+        {
+            "name": s.name,
+            "type": s.type,
+            "value": crypto.encrypt(s.value) if s.sensitive else s.value,
+            "environments": sorted(s.environments),
+        }
+        for s in specs
+    ]
+
+
+def release_variable_specs(release: Release) -> list[VariableSpec]:
+    """The release's frozen variables, sensitive values decrypted (for a deployment only)."""
+    return [
+        VariableSpec(
+            v["name"],
+            crypto.decrypt(v["value"]) if v["type"] == "sensitive" else v["value"],
+            v["type"],
+            frozenset(v["environments"]),
+        )
+        for v in release.variables_snapshot
+    ]
+
+
+def release_variables_changed(release: Release) -> bool:
+    """Whether the project's variables differ from the release's snapshot."""
+
+    def key(specs):
+        return sorted((s.name, s.type, s.value, tuple(sorted(s.environments))) for s in specs)
+
+    return key(release_variable_specs(release)) != key(variable_specs(release.project))
+
+
+@transaction.atomic
+def release_create(
+    *,
+    project: Project,
+    user,
+    version: str | None = None,
+    channel: Channel | None = None,
+    packages: dict[str, str] | None = None,
+    notes: str = "",
+) -> Release:
+    """Create a release: pin each package's version (tag and digest) and freeze the process and
+    the variables. Missing packages take the newest version the channel allows."""
+    channel = channel or channel_default(project)
+    if channel.project_id != project.pk:
+        raise ValidationError(
+            {"channel": [f"Channel {channel.name} is not a channel of {project.name}."]}
+        )
+    process = process_for(project)
+    refs = package_refs(process.steps)
+    packages = dict(packages or {})
+    unknown = sorted(set(packages) - {r.ref for r in refs})
+    if unknown:
+        known = ", ".join(r.ref for r in refs) or "none"
+        raise ValidationError(
+            {
+                "packages": [
+                    f"Unknown package reference {', '.join(unknown)} (the process has: {known})."
+                ]
+            }
+        )
+    if version:
+        version = version.strip()
+        if parse_tag(version) is None or version.startswith("v"):
+            raise ValidationError(
+                {"version": [f"'{version}' is not a semantic version such as 1.4.2."]}
+            )
+        if project.releases.filter(version=version).exists():
+            raise ValidationError({"version": [f"{project.name} already has a release {version}."]})
+    else:
+        version = release_next_version(project)
+
+    feeds = Feed.objects.in_bulk({r.feed_id for r in refs})
+    pinned: dict[str, dict] = {}
+    for ref in refs:
+        feed = feeds.get(ref.feed_id)
+        if feed is None:
+            raise ValidationError(
+                {"packages": [f"{ref.ref}: its feed no longer exists; fix the process."]}
+            )
+        try:
+            chosen, how = _choose(channel, ref, feed, packages.get(ref.ref))
+            digest = chosen.digest or feed_resolve_digest(feed, ref.package_id, chosen.tag)
+        except RegistryError as exc:
+            raise ValidationError({"packages": [f"{ref.ref}: {exc}"]}) from exc
+        pinned[ref.ref] = {
+            "step": ref.step,
+            "name": ref.name,
+            "feed": feed.pk,
+            "feed_name": feed.name,
+            "package_id": ref.package_id,
+            "version": chosen.version,
+            "tag": chosen.tag,
+            "digest": digest,
+            "image": feed_image_reference(feed, ref.package_id, tag=chosen.tag),
+        }
+
+    release = Release(
+        project=project,
+        channel=channel,
+        version=version,
+        notes=notes,
+        packages=pinned,
+        process_snapshot=process.steps,
+        variables_snapshot=_snapshot_variables(variable_specs(project)),
+        variables_snapshot_at=timezone.now(),
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+    release.full_clean()
+    try:
+        with transaction.atomic():
+            release.save()
+    except IntegrityError as exc:  # a concurrent release took the same number
+        raise ValidationError(
+            {"version": [f"{project.name} already has a release {version}."]}
+        ) from exc
+    audit_record(
+        user=user,
+        action=AuditEvent.Action.CREATE,
+        obj=release,
+        summary=f"Created release {version} of {project.name}",
+        changes={
+            "version": version,
+            "channel": channel.name,
+            "packages": {ref: f"{p['tag']}@{p['digest']}" for ref, p in pinned.items()},
+        },
+    )
+    return release
+
+
+@transaction.atomic
+def release_snapshot_update(*, release: Release, user) -> Release:
+    """Replace the release's variable snapshot with the project's current variables."""
+    release.variables_snapshot = _snapshot_variables(variable_specs(release.project))
+    release.variables_snapshot_at = timezone.now()
+    release.save(update_fields=["variables_snapshot", "variables_snapshot_at"])
+    audit_record(
+        user=user,
+        action=AuditEvent.Action.UPDATE,
+        obj=release,
+        summary=f"Updated the variable snapshot of release {release.version} "
+        f"of {release.project.name}",
+    )
+    return release
+
+
+@transaction.atomic
+def release_delete(*, release: Release, user) -> None:
+    audit_record(
+        user=user,
+        action=AuditEvent.Action.DELETE,
+        obj=release,
+        summary=f"Deleted release {release.version} of {release.project.name}",
+    )
+    release.delete()
+
+
+def semver_key(version: str) -> tuple:
+    parsed = parse_tag(version) or semver.Version(0)
+    return precedence_key(parsed)
