@@ -116,6 +116,18 @@ class BasePhaseFormSet(forms.BaseFormSet):
     def get_form_kwargs(self, index):
         return {"environments": self.environments}
 
+    def forms_in_order(self) -> list[PhaseForm]:
+        """The forms as the user arranged them, so a page shown again keeps that order."""
+
+        def position(item):
+            index, form = item
+            try:
+                return (int(form["ORDER"].value()), index)
+            except (TypeError, ValueError):
+                return (len(self.forms) + 1, index)
+
+        return [form for _, form in sorted(enumerate(self.forms), key=position)]
+
     def specs(self) -> list[PhaseSpec]:
         """The phases in the order the user left them, removed ones left out."""
         return [form.spec() for form in self.ordered_forms]

@@ -1,0 +1,260 @@
+"""Forms on the pages: errors shown in place, nothing half-written, services doing the writes."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from deployserver.models import AuditEvent, AwsAccount
+from releases.models import Environment, Lifecycle, PhaseEnvironment, Project
+from tests.deployserver.factories import SECRET_ACCESS_KEY, AwsAccountFactory
+
+from .conftest import phase_post
+
+pytestmark = pytest.mark.django_db
+
+
+def field_errors(response, field: str) -> list[str]:
+    """The error messages rendered under ``field`` (its wrapper has class has-error)."""
+    html = response.content.decode()
+    match = re.search(
+        rf'<div class="field has-error[^"]*">\s*<label for="id_{field}">'
+        rf'(?:(?!<div class="field).)*?<ul class="field-error">(.*?)</ul>',
+        html,
+        re.S,
+    )
+    return re.findall(r"<li>(.*?)</li>", match.group(1)) if match else []
+
+
+# Environments ----------------------------------------------------------------------------------
+
+
+def test_creating_an_environment_puts_it_last_and_audits_it(admin_client, dev_prod):
+    response = admin_client.post(reverse("environment-create"), {"name": "Test"})
+    assert response.status_code == 302
+    test = Environment.objects.get(name="Test")
+    assert (test.slug, test.sort_order) == ("test", 3)
+    assert AuditEvent.objects.filter(object_type="releases.environment", action="create").exists()
+
+
+def test_a_duplicate_environment_name_is_shown_next_to_the_name(admin_client, dev_prod):
+    response = admin_client.post(reverse("environment-create"), {"name": "Dev", "slug": "dev-2"})
+    assert response.status_code == 400
+    assert field_errors(response, "name") == ["Environment with this Name already exists."]
+    assert Environment.objects.count() == 2
+
+
+def test_an_empty_environment_name_is_required(admin_client):
+    response = admin_client.post(reverse("environment-create"), {"name": "  "})
+    assert response.status_code == 400
+    assert field_errors(response, "name") == ["This field is required."]
+
+
+def test_refused_environment_delete_keeps_it_and_names_the_lifecycle(admin_client, release_train):
+    response = admin_client.post(reverse("environment-delete", kwargs={"slug": "dev"}))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Release train" in page and "Nothing was deleted." in page
+    assert Environment.objects.filter(slug="dev").exists()
+    assert not AuditEvent.objects.filter(action="delete").exists()
+
+
+def test_an_unused_environment_is_deleted_after_confirmation(admin_client, dev_prod):
+    response = admin_client.post(reverse("environment-delete", kwargs={"slug": "prod"}))
+    assert response.status_code == 302
+    assert list(Environment.objects.values_list("slug", flat=True)) == ["dev"]
+
+
+# Lifecycles and the phase editor ---------------------------------------------------------------
+
+
+def test_a_lifecycle_is_created_with_phases_in_the_order_the_editor_left(admin_client, dev_prod):
+    dev, prod = dev_prod
+    data = phase_post(
+        name="Two step",
+        phases=[
+            {"name": "Ship", "environments": [prod], "automatic": [prod], "order": 2},
+            {"name": "Build", "environments": [dev], "order": 1, "optional": True},
+            {"name": "Dropped", "environments": [dev], "order": 3, "delete": True},
+        ],
+    )
+    response = admin_client.post(reverse("lifecycle-create"), data)
+    assert response.status_code == 302, response.content.decode()
+    lifecycle = Lifecycle.objects.get(slug="two-step")
+    phases = list(lifecycle.phases.all())
+    assert [(p.name, p.is_optional) for p in phases] == [("Build", True), ("Ship", False)]
+    ship = PhaseEnvironment.objects.get(phase=phases[1])
+    assert (ship.environment, ship.automatic) == (prod, True)
+
+
+def test_a_phase_naming_one_environment_twice_is_shown_next_to_its_environments(
+    admin_client, dev_prod
+):
+    dev, prod = dev_prod
+    data = phase_post(phases=[{"name": "Build", "environments": [dev, dev]}])
+    response = admin_client.post(reverse("lifecycle-create"), data)
+    assert response.status_code == 400
+    assert "Environment Dev is named more than once in this phase." in response.content.decode()
+    assert not Lifecycle.objects.filter(slug="train").exists()
+
+
+def test_an_environment_in_two_phases_is_shown_above_the_phases(admin_client, dev_prod):
+    dev, prod = dev_prod
+    data = phase_post(
+        phases=[
+            {"name": "Build", "environments": [dev]},
+            {"name": "Again", "environments": [dev, prod]},
+        ]
+    )
+    response = admin_client.post(reverse("lifecycle-create"), data)
+    assert response.status_code == 400
+    errors = re.search(r'id="phase-errors">(.*?)</div>', response.content.decode(), re.S).group(1)
+    assert "Phase 2 (Again): environment Dev is already in Phase 1 (Build)" in errors
+    assert not Lifecycle.objects.filter(slug="train").exists()
+
+
+def test_a_phase_without_a_name_is_shown_next_to_its_name(admin_client, dev_prod):
+    data = phase_post(phases=[{"name": "", "environments": [dev_prod[0]]}])
+    response = admin_client.post(reverse("lifecycle-create"), data)
+    assert response.status_code == 400
+    assert field_errors(response, "phases-0-name") == ["This field is required."]
+
+
+def test_a_duplicate_lifecycle_name_keeps_the_stored_phases(admin_client, release_train, dev_prod):
+    dev, prod = dev_prod
+    data = phase_post(
+        name="Default Lifecycle",
+        slug="release-train",
+        phases=[{"name": "Only", "environments": [dev, prod]}],
+        initial=2,
+    )
+    response = admin_client.post(reverse("lifecycle-edit", kwargs={"slug": "release-train"}), data)
+    assert response.status_code == 400
+    assert field_errors(response, "name") == ["Lifecycle with this Name already exists."]
+    assert [p.name for p in release_train.phases.all()] == ["Build", "Ship"]
+
+
+def test_editing_a_lifecycle_shows_its_phases_and_saves_the_new_ones(
+    admin_client, release_train, dev_prod
+):
+    url = reverse("lifecycle-edit", kwargs={"slug": "release-train"})
+    page = admin_client.get(url).content.decode()
+    assert 'value="Build"' in page and 'value="Ship"' in page
+    dev, prod = dev_prod
+    data = phase_post(
+        name="Release train",
+        slug="release-train",
+        phases=[{"name": "Everything", "environments": [dev, prod], "minimum": 1}],
+    )
+    assert admin_client.post(url, data).status_code == 302
+    phase = release_train.phases.get()
+    assert (phase.name, phase.minimum_environments) == ("Everything", 1)
+    assert AuditEvent.objects.filter(object_type="releases.lifecycle", action="update").exists()
+
+
+def test_a_lifecycle_used_by_a_project_is_not_deleted(admin_client, release_train):
+    response = admin_client.post(reverse("lifecycle-delete", kwargs={"slug": "release-train"}))
+    assert response.status_code == 400
+    assert "Web shop" in response.content.decode()
+    assert Lifecycle.objects.filter(slug="release-train").exists()
+
+
+# Projects --------------------------------------------------------------------------------------
+
+
+def test_a_new_project_defaults_to_the_default_lifecycle(admin_client, release_train):
+    page = admin_client.get(reverse("project-create")).content.decode()
+    default = Lifecycle.objects.get(is_default=True)
+    assert f'<option value="{default.pk}" selected>' in page
+    response = admin_client.post(
+        reverse("project-create"), {"name": "Billing", "lifecycle": default.pk}
+    )
+    assert response["Location"] == reverse("project-detail", kwargs={"slug": "billing"})
+    assert Project.objects.get(slug="billing").lifecycle == default
+
+
+def test_a_duplicate_project_name_is_shown_next_to_the_name(admin_client, release_train):
+    response = admin_client.post(
+        reverse("project-create"),
+        {"name": "Web shop", "slug": "other", "lifecycle": release_train.pk},
+    )
+    assert response.status_code == 400
+    assert field_errors(response, "name") == ["Project with this Name already exists."]
+
+
+def test_project_settings_rename_and_the_overview_shows_the_phases(admin_client, release_train):
+    url = reverse("project-edit", kwargs={"slug": "web-shop"})
+    data = {"name": "Web store", "slug": "web-shop", "lifecycle": release_train.pk}
+    assert admin_client.post(url, data).status_code == 302
+    page = admin_client.get(reverse("project-detail", kwargs={"slug": "web-shop"}))
+    html = page.content.decode()
+    assert "Web store" in html and "Build" in html and "Ship" in html
+    assert 'aria-current="page">Overview</a>' in html
+
+
+# AWS accounts ----------------------------------------------------------------------------------
+
+ACCOUNT = {
+    "name": "Production",
+    "access_key_id": "AKIAIOSFODNN7EXAMPLE",
+    "secret_access_key": SECRET_ACCESS_KEY,
+    "region": "eu-west-1",
+}
+
+
+def test_an_account_is_created_with_its_secret_encrypted(admin_client):
+    response = admin_client.post(reverse("account-create"), ACCOUNT)
+    assert response.status_code == 302
+    account = AwsAccount.objects.get(slug="production")
+    assert account.secret_access_key == SECRET_ACCESS_KEY
+
+
+def test_an_account_needs_a_secret_when_created(admin_client):
+    response = admin_client.post(reverse("account-create"), {**ACCOUNT, "secret_access_key": ""})
+    assert response.status_code == 400
+    assert field_errors(response, "secret_access_key") == ["This field is required."]
+
+
+def test_bad_region_and_endpoint_are_shown_next_to_their_fields(admin_client):
+    data = {**ACCOUNT, "region": "Europe", "endpoint_url": "ftp://x"}
+    response = admin_client.post(reverse("account-create"), data)
+    assert response.status_code == 400
+    assert field_errors(response, "region") == [
+        "Enter an AWS region such as eu-west-1 or us-east-1."
+    ]
+    assert "http://" in field_errors(response, "endpoint_url")[0]
+    assert SECRET_ACCESS_KEY not in response.content.decode()
+    assert not AwsAccount.objects.exists()
+
+
+def test_editing_an_account_with_a_blank_secret_keeps_it(admin_client):
+    AwsAccountFactory(name="Sandbox", slug="sandbox", secret_access_key="kept-secret")
+    url = reverse("account-edit", kwargs={"slug": "sandbox"})
+    data = {**ACCOUNT, "name": "Sandbox", "secret_access_key": ""}
+    assert admin_client.post(url, data).status_code == 302
+    assert AwsAccount.objects.get().secret_access_key == "kept-secret"
+    assert admin_client.post(url, {**data, "secret_access_key": "new-secret"}).status_code == 302
+    assert AwsAccount.objects.get().secret_access_key == "new-secret"
+
+
+def test_test_connection_shows_the_caller_arn(admin_client, aws_account):
+    url = reverse("account-check", kwargs={"slug": aws_account.slug})
+    response = admin_client.post(url, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    assert "Authenticated as arn:aws:" in response.content.decode()
+
+
+def test_test_connection_shows_an_aws_failure_in_red_without_a_500(admin_client, settings):
+    settings.AWS_MAX_ATTEMPTS = 1
+    settings.AWS_CONNECT_TIMEOUT = 1
+    account = AwsAccountFactory(name="Dead", slug="dead", endpoint_url="http://127.0.0.1:9")
+    url = reverse("account-check", kwargs={"slug": account.slug})
+    response = admin_client.post(url, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'class="inline-result error"' in html and "127.0.0.1:9" in html
+
+
+def test_test_connection_needs_the_change_permission(viewer_client, aws_account):
+    url = reverse("account-check", kwargs={"slug": aws_account.slug})
+    assert viewer_client.post(url, HTTP_HX_REQUEST="true").status_code == 403
