@@ -139,6 +139,7 @@ class Integer(Field):
             if not re.fullmatch(r"-?\d+", value):
                 add_error(errors, path, f"Enter a whole number (got '{value[:40]}').")
                 return self.default
+            value = int(value)
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if not isinstance(value, int):

@@ -199,10 +199,9 @@ class EcsDeployStep(StepType):
             )
         cpu, memory = p["task_cpu"], p["task_memory"]
         if fargate and not is_expression(cpu) and not is_expression(memory):
-            already = {k for k in ("task_cpu", "task_memory") if join(path, k) in errors}
+            # The Fargate table says more than a range check: it replaces that message.
             for name, message in fargate_pair_errors(cpu, memory).items():
-                if name not in already:
-                    add_error(errors, join(path, name), message)
+                errors[join(path, name)] = [message]
         if (
             _literal(p["aws_account"])
             and not AwsAccount.objects.filter(slug=p["aws_account"]).exists()
