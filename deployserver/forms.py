@@ -51,16 +51,16 @@ class AwsAccountForm(forms.Form):
         label="Role ARN to assume",
         max_length=600,
         required=False,
-        help_text="Optional: the keys above are then only used to assume this role.",
+        help_text="The keys above are then only used to assume this role.",
     )
     external_id = forms.CharField(
-        label="External ID", max_length=256, required=False, help_text="Optional, with a role."
+        label="External ID", max_length=256, required=False, help_text="Only with a role."
     )
     endpoint_url = forms.CharField(
         label="Endpoint URL",
         max_length=300,
         required=False,
-        help_text="Optional: moto, LocalStack or a VPC endpoint, such as http://127.0.0.1:5000.",
+        help_text="For moto, LocalStack or a VPC endpoint, such as http://127.0.0.1:5000.",
     )
 
     def __init__(self, *args, account: AwsAccount | None = None, **kwargs):
@@ -85,7 +85,7 @@ class ApiKeyForm(forms.Form):
     expires_on = forms.DateField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Optional. The key stops working at the end of this day.",
+        help_text="The key stops working at the end of this day.",
     )
 
     def clean_expires_on(self):

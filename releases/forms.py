@@ -54,13 +54,13 @@ class PhaseForm(forms.Form):
 
     name = forms.CharField(max_length=100)
     is_optional = forms.BooleanField(
-        required=False, label="Optional", help_text="A release may skip this phase."
+        required=False, label="Optional phase", help_text="Releases may skip it."
     )
     minimum_environments = forms.IntegerField(
         min_value=0,
         initial=0,
         label="Minimum environments",
-        help_text="Successful deployments needed before the next phase; 0 means all.",
+        help_text="Successes needed before the next phase; 0 = all.",
     )
     environments = forms.TypedMultipleChoiceField(
         coerce=int, required=False, widget=forms.CheckboxSelectMultiple

@@ -70,9 +70,9 @@ def test_sign_in_set_up_a_lifecycle_see_errors_and_sign_out(live_server, signed_
     lifecycle = Lifecycle.objects.get(name="Two phases")
     phases = list(lifecycle.phases.prefetch_related("phase_environments__environment"))
     assert [p.name for p in phases] == ["Build", "Ship"]
-    assert [
-        (pe.environment.name, pe.automatic) for pe in phases[1].phase_environments.all()
-    ] == [("Prod", True)]
+    assert [(pe.environment.name, pe.automatic) for pe in phases[1].phase_environments.all()] == [
+        ("Prod", True)
+    ]
 
     # A validation error is shown next to the field it is about.
     page.get_by_role("link", name="Environments", exact=True).click()

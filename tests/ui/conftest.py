@@ -59,9 +59,7 @@ def phase_post(name="Train", slug="", phases=(), total=None, initial=0) -> dict:
         data[prefix + "name"] = phase["name"]
         data[prefix + "minimum_environments"] = str(phase.get("minimum", 0))
         data[prefix + "environments"] = [str(e.pk) for e in phase.get("environments", ())]
-        data[prefix + "automatic_environments"] = [
-            str(e.pk) for e in phase.get("automatic", ())
-        ]
+        data[prefix + "automatic_environments"] = [str(e.pk) for e in phase.get("automatic", ())]
         data[prefix + "ORDER"] = str(phase.get("order", i + 1))
         data[prefix + "DELETE"] = "True" if phase.get("delete") else "False"
         if phase.get("optional"):

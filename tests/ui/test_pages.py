@@ -153,8 +153,11 @@ def test_list_pages_cost_the_same_queries_for_3_and_30_projects(
 def test_audit_lists_newest_first_and_filters_by_object_type(admin_client, admin_user, dev_prod):
     environment_create(user=admin_user, name="Staging")
     AuditEvent.objects.create(
-        actor_name="admin", action="create", object_type="deployserver.awsaccount",
-        object_repr="Sandbox", summary="Created AWS account Sandbox",
+        actor_name="admin",
+        action="create",
+        object_type="deployserver.awsaccount",
+        object_repr="Sandbox",
+        summary="Created AWS account Sandbox",
     )
     page = admin_client.get(reverse("audit")).content.decode()
     assert page.index("Created AWS account Sandbox") < page.index("Created environment Staging")
