@@ -137,8 +137,14 @@ class StepView:
     properties: Node
     errors: dict[str, list[str]]
 
-    def error(self, key: str) -> list[str]:
-        return self.errors.get(f"{self.prefix}.{key}", [])
+    @property
+    def name_errors(self) -> list[str]:
+        return self.errors.get(f"{self.prefix}.name", []) + self.errors.get(self.prefix, [])
+
+    @property
+    def blank_package(self) -> dict:
+        return {"prefix": f"{self.prefix}.packages[__pkg__]", "name": "", "feed": "",
+                "package_id": "", "errors": {}}  # fmt: skip
 
 
 def step_view(step_type: StepType, step: dict, prefix: str, errors: dict) -> StepView:
@@ -151,8 +157,8 @@ def step_view(step_type: StepType, step: dict, prefix: str, errors: dict) -> Ste
                 "name": package.get("name", ""),
                 "feed": str(package.get("feed") or ""),
                 "package_id": package.get("package_id", ""),
-                "errors": {k: errors.get(f"{at}.{k}", []) for k in ("name", "feed", "package_id")}
-                | {"": errors.get(at, [])},
+                "errors": {k: errors.get(f"{at}.{k}", []) for k in ("name", "feed", "package_id")},
+                "other_errors": errors.get(at, []),
             }
         )
     properties = build_node(
