@@ -67,11 +67,19 @@ def test_a_viewer_reads_every_list_page(viewer_client, everything, name, kwargs)
 @pytest.mark.parametrize(("name", "kwargs"), WRITE_PAGES)
 def test_a_viewer_gets_403_on_every_write(viewer_client, everything, name, kwargs):
     url = reverse(name, kwargs=kwargs)
-    assert viewer_client.get(url).status_code == 403
+    response = viewer_client.get(url)
+    assert response.status_code == 403
+    assert "Your account may look at this but not change it." in response.content.decode()
     assert viewer_client.post(url, {"name": "Changed"}).status_code == 403
     assert Environment.objects.count() == 2
     assert Project.objects.get().name == "Web shop"
     assert AwsAccount.objects.get().name == "Sandbox"
+
+
+def test_an_unknown_project_is_a_404_page(admin_client):
+    response = admin_client.get(reverse("project-detail", kwargs={"slug": "nope"}))
+    assert response.status_code == 404
+    assert "There is nothing at this address." in response.content.decode()
 
 
 def test_a_viewer_sees_no_write_buttons(viewer_client, everything):
