@@ -213,6 +213,16 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="deployserver")
 CELERY_BEAT_SCHEDULE: dict = {}
 
+# Deployment engine: rollout polling, the worker heartbeat, and the reaper that fails deployments
+# whose worker vanished (heartbeat older than DEPLOYSERVER_WORKER_LOST_SECONDS) within a minute.
+DEPLOYSERVER_ROLLOUT_POLL_SECONDS = env.float("DEPLOYSERVER_ROLLOUT_POLL_SECONDS", default=3.0)
+DEPLOYSERVER_HEARTBEAT_SECONDS = env.float("DEPLOYSERVER_HEARTBEAT_SECONDS", default=5.0)
+DEPLOYSERVER_WORKER_LOST_SECONDS = env.float("DEPLOYSERVER_WORKER_LOST_SECONDS", default=45.0)
+CELERY_BEAT_SCHEDULE["deployments-reap"] = {
+    "task": "deployments.reap",
+    "schedule": env.float("DEPLOYSERVER_REAPER_SECONDS", default=10.0),
+}
+
 # AWS: botocore's adaptive retries and short timeouts, so a dead endpoint fails fast.
 AWS_CONNECT_TIMEOUT = env.float("AWS_CONNECT_TIMEOUT", default=3.0)
 AWS_READ_TIMEOUT = env.float("AWS_READ_TIMEOUT", default=10.0)

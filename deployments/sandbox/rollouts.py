@@ -44,6 +44,30 @@ def _images(backend, task_definition_arn: str) -> list[str]:
     return [c.get("image", "") for c in td.container_definitions]
 
 
+def _image_tags(backend, image: str) -> list[str]:
+    """The tags of an image reference: its own tag, or the ECR tags of its pinned digest."""
+    if "@" not in image:
+        tail = image.rsplit("/", 1)[-1]
+        return [tail.split(":", 1)[1]] if ":" in tail else []
+    repository, digest = image.split("@", 1)
+    name = repository.split("/", 1)[-1]
+    try:
+        from moto.ecr.models import ecr_backends
+
+        ecr = ecr_backends[backend.account_id][backend.region_name]
+        repo = ecr.repositories.get(name)
+        images = repo.images if repo else []
+    except Exception:  # noqa: BLE001 - an image outside the sandbox's ECR has no known tags
+        return []
+    return [
+        tag
+        for found in images
+        if found.get_image_digest() == digest
+        for tag in (found.image_tags or [found.image_tag])
+        if tag
+    ]
+
+
 def _deployment(service, task_definition: str, desired: int, state: str) -> dict[str, Any]:
     now = _now()
     dep_id = f"ecs-svc/{uuid.uuid4().int % 10**19:019d}"
@@ -82,8 +106,9 @@ def _start_rollout(backend, service, previous_td: str) -> None:
         "deployment": new,
         "previous_td": previous_td,
         "fails": any(
-            FAIL_MARKER in image.rsplit(":", 1)[-1]
+            FAIL_MARKER in tag
             for image in _images(backend, service.task_definition)
+            for tag in _image_tags(backend, image)
         ),
         "stage": 0,
         "stopped": 0,

@@ -1,8 +1,11 @@
 """Start the sandbox's moto server and seed the demo, idempotently.
 
 The demo reproduces the product's founding scenario: an ECR repository ``hello-color`` with a few
-tagged images, environments Dev, Test and Prod, a project "Hello Color", and per environment an
-ECS cluster and a FARGATE service (with the VPC, subnet and security group awsvpc needs).
+tagged images and an ECR feed reading it, environments Dev, Test and Prod, a project "Hello Color"
+whose process is the seed's ECS step (FARGATE, awsvpc, 256 CPU / 512 MiB, container ``web`` on
+port 80 with ``OCTO_COLOR``/``OCTO_MSG`` from per-environment variables, desired count 2, 100 % /
+200 %), and per environment an ECS cluster and a FARGATE service (with the VPC, subnet and
+security group awsvpc needs). Each part is created only when missing.
 """
 
 from __future__ import annotations
@@ -19,8 +22,12 @@ from django.db import transaction
 from deployserver.aws import client
 from deployserver.models import AwsAccount
 from deployserver.services import aws_account_create
-from releases.models import Environment, Project
+from feeds.models import Feed
+from feeds.services import feed_create
+from releases.models import Environment, Project, Variable
+from releases.process import process_for, process_update
 from releases.services import environment_create, project_create
+from releases.variables import VariableInput, variable_set_replace
 
 from . import rollouts
 
@@ -28,12 +35,18 @@ log = logging.getLogger(__name__)
 
 REPOSITORY = "hello-color"
 TAGS = ["1.0.0", "1.0.1", "1.1.0", "1.2.0-beta.1", "latest"]
+# A pre-release whose tag contains "fail": its rollout fails in the sandbox (see rollouts.py).
+FAILING_TAG = "1.2.0-fail.1"
 ENVIRONMENTS = [("Dev", "dev"), ("Test", "test"), ("Prod", "prod")]
 ACCOUNT_NAME = "Sandbox"
 # moto accepts any key pair; these are AWS's documented example credentials.
 ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 REGION = "us-east-1"
+PROJECT_SLUG = "hello-color"
+FEED_NAME = "Sandbox ECR"
+EXECUTION_ROLE = "ecsTaskExecutionRole"
+COLORS = {"dev": "blue", "test": "green", "prod": "red"}
 
 
 def start_server(port: int) -> str:
@@ -84,9 +97,27 @@ def seed_aws(account: AwsAccount) -> None:
     uri = ecr.describe_repositories(repositoryNames=[REPOSITORY])["repositories"][0][
         "repositoryUri"
     ]
-    for tag in TAGS:
+    for tag in [*TAGS, FAILING_TAG]:
         if tag not in existing:
             ecr.put_image(repositoryName=REPOSITORY, imageManifest=_manifest(tag), imageTag=tag)
+
+    iam = client(account, "iam")
+    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
+        iam.create_role(
+            RoleName=EXECUTION_ROLE,
+            AssumeRolePolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+        )
 
     ec2 = client(account, "ec2")
     ecs = client(account, "ecs")
@@ -159,16 +190,94 @@ def seed_database(endpoint: str) -> AwsAccount:
     for order, (name, slug) in enumerate(ENVIRONMENTS):
         if not Environment.objects.filter(slug=slug).exists():
             environment_create(user=user, name=name, slug=slug, sort_order=order)
-    if not Project.objects.filter(slug="hello-color").exists():
+    if not Project.objects.filter(slug=PROJECT_SLUG).exists():
         project_create(
             user=user,
             name="Hello Color",
-            slug="hello-color",
+            slug=PROJECT_SLUG,
             description="The demo service: one FARGATE container showing a colour per environment.",
         )
     return account
 
 
+def _role_arn(account: AwsAccount) -> str:
+    return client(account, "iam").get_role(RoleName=EXECUTION_ROLE)["Role"]["Arn"]
+
+
+def ecs_step(feed: Feed, *, execution_role_arn: str) -> dict:
+    """The seed's ECS step; everything that differs per environment is a variable."""
+    return {
+        "name": "Deploy web",
+        "type": "aws-ecs-deploy",
+        "packages": [{"name": "web", "feed": feed.pk, "package_id": REPOSITORY}],
+        "properties": {
+            "aws_account": "#{AwsAccount}",
+            "region": REGION,
+            "cluster": "#{ClusterName}",
+            "service": "#{ServiceName}",
+            "task_family": "#{TaskName}",
+            "requires_compatibilities": "FARGATE",
+            "network_mode": "awsvpc",
+            "task_cpu": 256,
+            "task_memory": 512,
+            "execution_role_arn": execution_role_arn,
+            "containers": [
+                {
+                    "name": "web",
+                    "image": "#{Package[web].Image}",
+                    "essential": True,
+                    "port_mappings": [{"container_port": 80, "protocol": "tcp"}],
+                    "environment": [
+                        {"name": "OCTO_COLOR", "value": "#{Color}"},
+                        {"name": "OCTO_MSG", "value": "#{Message}"},
+                    ],
+                }
+            ],
+            "desired_count": 2,
+            "minimum_healthy_percent": 100,
+            "maximum_percent": 200,
+            "circuit_breaker": True,
+            "circuit_breaker_rollback": True,
+            "force_new_deployment": True,
+            "wait_mode": "steady",
+            "timeout_minutes": 10,
+            "rollback_on_failure": True,
+        },
+    }
+
+
+def _variables(account: AwsAccount) -> list[VariableInput]:
+    rows = [VariableInput("AwsAccount", account.slug, type="aws-account")]
+    for name, slug in ENVIRONMENTS:
+        rows += [
+            VariableInput("Color", COLORS[slug], environments=[slug]),
+            VariableInput("Message", f"Hello from {name}", environments=[slug]),
+            VariableInput("TaskName", f"hello-color-{slug}", environments=[slug]),
+            VariableInput("ClusterName", f"hello-color-{slug}", environments=[slug]),
+            VariableInput("ServiceName", f"hello-color-{slug}", environments=[slug]),
+        ]
+    return rows
+
+
+@transaction.atomic
+def seed_project(account: AwsAccount) -> Project:
+    """The ECR feed, and the Hello Color project's variables and process (each when missing)."""
+    user = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
+    feed = Feed.objects.filter(name=FEED_NAME).first()
+    if feed is None:
+        feed = feed_create(
+            user=user, name=FEED_NAME, feed_type="aws-ecr", account=account, region=REGION
+        )
+    project = Project.objects.get(slug=PROJECT_SLUG)
+    if not Variable.objects.filter(project=project).exists():
+        variable_set_replace(project=project, rows=_variables(account), user=user)
+    if not process_for(project).steps:
+        step = ecs_step(feed, execution_role_arn=_role_arn(account))
+        process_update(project=project, steps=[step], user=user)
+    return project
+
+
 def seed(endpoint: str) -> None:
     account = seed_database(endpoint)
     seed_aws(account)
+    seed_project(account)

@@ -1,0 +1,207 @@
+"""Running the ``aws-ecs-deploy`` step of a deployment: the seed's deployment, done reliably.
+
+Resolve the release's variables for the environment (snapshot + system variables), build the
+requests with the same code the preview uses (``EcsDeployStep.build_plan``), remember the task
+definition that runs now, register the new revision (recorded in the outputs *before* the
+service is touched, so a repeated run reuses it instead of registering a second one), update the
+service, and follow the rollout with AWS's semantics. On failure with rollback on, the service
+goes back to the revision that ran before this deployment — never "revision − 1" — and that
+rollout is followed too. Nothing is ever deregistered.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+
+from deployserver.aws import AwsError, client
+from deployserver.models import AwsAccount
+from feeds.models import Feed
+from releases.variables import PackageInfo, system_variables, variables_resolve
+
+from .ecs import RolloutWatcher, describe_service, register_task_definition, update_service
+from .steps.ecs import ECS_DEPLOY
+
+if TYPE_CHECKING:
+    from .engine import DeploymentRun
+
+# Seams for tests: the ECS client factory and the clock the rollout watcher waits with.
+ecs_client = client
+sleep = time.sleep
+clock = time.monotonic
+
+
+def _short(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1] if arn else "none"
+
+
+def step_packages(release, step: dict, *, pin_digest: bool) -> dict[str, PackageInfo]:
+    """The step's packages as ``Package[<name>].*`` sees them; by digest when pinned."""
+    chosen = [p for p in (release.packages or {}).values() if p.get("step") == step.get("name")]
+    slugs = dict(
+        Feed.objects.filter(pk__in=[p.get("feed") for p in chosen]).values_list("pk", "slug")
+    )
+    packages = {}
+    for p in chosen:
+        image, tag, digest = p.get("image", ""), p.get("tag", ""), p.get("digest", "")
+        if pin_digest and digest and tag and image.endswith(f":{tag}"):
+            image = f"{image[: -len(tag) - 1]}@{digest}"
+        packages[p["name"]] = PackageInfo(
+            package_id=p.get("package_id", ""),
+            version=p.get("version", ""),
+            image=image,
+            digest=digest,
+            feed_id=slugs.get(p.get("feed"), str(p.get("feed", ""))),
+        )
+    return packages
+
+
+def _describe_update(update: dict) -> str:
+    config = update.get("deploymentConfiguration", {})
+    breaker = config.get("deploymentCircuitBreaker", {})
+    parts = []
+    if "desiredCount" in update:
+        parts.append(f"desired count {update['desiredCount']}")
+    parts.append(
+        f"min {config.get('minimumHealthyPercent')} %, max {config.get('maximumPercent')} %"
+    )
+    if breaker.get("enable"):
+        parts.append("circuit breaker on" + (" with rollback" if breaker.get("rollback") else ""))
+    if update.get("forceNewDeployment"):
+        parts.append("force new deployment")
+    return ", ".join(parts)
+
+
+def run_ecs_step(run: DeploymentRun, step: dict) -> None:
+    from .engine import StepFailed
+
+    log = run.log
+    packages = step_packages(run.release, step, pin_digest=run.project.pin_digest)
+    values = {
+        **variables_resolve(run.specs, run.environment.pk),
+        **system_variables(
+            project=run.project,
+            environment=run.environment,
+            release_number=run.release.version,
+            release_notes=run.release.notes,
+            deployment_id=str(run.deployment.pk),
+            packages=packages,
+        ),
+    }
+    for ref, info in packages.items():
+        how = "digest" if "@" in info.image else "tag"
+        log.info(f"Package {ref}: {info.package_id} {info.version} by {how} ({info.image})")
+    plan = ECS_DEPLOY.build_plan(step.get("properties") or {}, values, packages)
+    register, update = plan.register_task_definition, dict(plan.update_service)
+    cluster, service_name = update["cluster"], update["service"]
+    log.verbose("RegisterTaskDefinition " + json.dumps(register, sort_keys=True))
+
+    account = AwsAccount.objects.filter(slug=plan.aws_account).first()
+    if account is None:
+        raise StepFailed(f"No AWS account '{plan.aws_account}' (step property aws_account).")
+    ecs = ecs_client(account, "ecs", plan.region)
+    log.info(f"AWS account {account.name}, region {plan.region}, cluster {cluster}.")
+
+    service = describe_service(ecs, cluster, service_name)
+    previous = service.get("taskDefinition", "")
+    known_events = {e.get("id") for e in service.get("events", [])}
+    mine = dict((run.outputs.get("steps") or {}).get(step["name"]) or {})
+    if mine.get("previous_task_definition_arn"):
+        previous = mine["previous_task_definition_arn"]
+    outputs = {
+        "cluster": cluster,
+        "service": service_name,
+        "service_arn": service.get("serviceArn", ""),
+        "previous_task_definition_arn": previous,
+    }
+    log.info(f"Service {service_name} runs {_short(previous)} now.")
+
+    arn = mine.get("task_definition_arn")
+    if arn:
+        log.info(f"Reusing task definition {_short(arn)}, registered earlier for this deployment.")
+    else:
+        run.check_cancel()
+        arn = register_task_definition(ecs, register)
+        log.info(f"Registered task definition {_short(arn)}.")
+    outputs["task_definition_arn"] = arn
+    steps = dict(run.outputs.get("steps") or {})
+    steps[step["name"]] = outputs
+    run.save_outputs(steps=steps, **outputs)  # before the service changes: see the docstring
+
+    run.check_cancel()
+    update["taskDefinition"] = arn
+    log.verbose("UpdateService " + json.dumps(update, sort_keys=True))
+    update_service(ecs, update)
+    log.info(f"Updated service {service_name} to {_short(arn)} ({_describe_update(update)}).")
+
+    if plan.wait_mode == "none":
+        log.info("Not waiting for the rollout (wait mode: don't wait).")
+        return
+
+    timeout = plan.timeout_minutes * 60
+    log.info(f"Following the rollout (timeout {plan.timeout_minutes} min).")
+    watcher = _watcher(run, ecs, cluster, service_name, arn, timeout, known_events)
+    result = watcher.watch()
+    if result.succeeded:
+        log.highlight(
+            f"Rollout of {_short(arn)} completed: {result.running} of {result.desired} tasks "
+            f"running. {result.reason}"
+        )
+        return
+    log.error(result.reason)
+    reason = result.reason
+    if plan.rollback_on_failure and previous and previous != arn:
+        reason += " " + _roll_back(run, ecs, cluster, service_name, previous, timeout, watcher)
+    elif plan.rollback_on_failure:
+        reason += " There was no earlier task definition to roll back to."
+    raise StepFailed(reason)
+
+
+def _watcher(run, ecs, cluster, service, arn, timeout, known_events, progress=True):
+    return RolloutWatcher(
+        ecs=ecs,
+        cluster=cluster,
+        service=service,
+        task_definition=arn,
+        log=run.log.write,
+        timeout=timeout,
+        interval=settings.DEPLOYSERVER_ROLLOUT_POLL_SECONDS,
+        should_cancel=run.cancel_requested,
+        progress=run.progress if progress else None,
+        sleep=sleep,
+        clock=clock,
+        known_events=known_events,
+    )
+
+
+def _roll_back(run, ecs, cluster, service_name, previous, timeout, failed) -> str:
+    """Put the service back on ``previous`` and follow that rollout; returns what happened."""
+    log = run.log
+    log.warning(f"Rolling back: service {service_name} goes back to {_short(previous)}.")
+    try:
+        service = describe_service(ecs, cluster, service_name)
+        primary = next(
+            (d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {}
+        )
+        if primary.get("taskDefinition") == previous:
+            log.info(f"ECS already rolled the service back to {_short(previous)}.")
+        else:
+            update_service(
+                ecs, {"cluster": cluster, "service": service_name, "taskDefinition": previous}
+            )
+            log.info(f"Updated service {service_name} back to {_short(previous)}.")
+        back = _watcher(
+            run, ecs, cluster, service_name, previous, timeout, failed.known_events, False
+        )
+        result = back.watch()
+    except AwsError as exc:
+        log.error(f"The rollback failed: {exc}")
+        return f"The rollback to {_short(previous)} failed: {exc}"
+    if result.succeeded:
+        log.warning(f"Rolled back: service {service_name} runs {_short(previous)} again.")
+        return f"Rolled back to {_short(previous)}."
+    log.error(f"The rollback to {_short(previous)} did not complete: {result.reason}")
+    return f"The rollback to {_short(previous)} did not complete: {result.reason}"

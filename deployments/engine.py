@@ -1,0 +1,347 @@
+"""The deployment engine: claim a queued deployment, run its release's steps, record the end.
+
+Rules kept here, whoever calls:
+
+- **Only a queued deployment starts**, by a conditional UPDATE (``… WHERE state='queued'``): a
+  second delivery of the same task, or a deployment cancelled while queued, exits without
+  touching AWS.
+- **One at a time per project × environment**, in order: a deployment starts only when no
+  other of its project × environment is executing and none queued before it is still waiting.
+  The claim holds the project's row lock for a moment so two workers cannot both decide "free".
+  One that must wait simply exits; whoever frees the slot (a finished run, the reaper) enqueues
+  the next in line, so none is lost and the order is kept.
+- **A heartbeat** is written every few seconds by a ticker thread (which also flushes the log);
+  the reaper (``deployment_reap``, run by beat) fails deployments whose heartbeat went stale.
+- **Every end is recorded**: success, failure with a clear message (AWS's own for AWS errors),
+  cancellation naming who asked — nothing stays ``executing`` while its worker lives.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import timedelta
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from deployserver.aws import AwsError
+from releases.models import Project
+from releases.releasing import release_variable_specs
+from releases.steps import StepValidationError
+from releases.substitution import SubstitutionError
+from releases.variables import sensitive_values
+
+from .ecs import RolloutCancelled
+from .logs import LogWriter, log_append
+from .models import Deployment, LogLine
+
+logger = logging.getLogger(__name__)
+
+
+class DeploymentCancelled(Exception):
+    """Someone asked to cancel; raised at the engine's next check."""
+
+
+class DeploymentLost(Exception):
+    """The deployment is no longer ours (the reaper ended it while we were slow)."""
+
+
+class StepFailed(Exception):
+    """A step ended without success; ``str()`` is the reason shown on the deployment."""
+
+
+def _runners():
+    from .ecs_run import run_ecs_step
+
+    return {"aws-ecs-deploy": run_ecs_step}
+
+
+# Queue and mutex ------------------------------------------------------------------------------
+
+
+def _enqueue(deployment_id: int) -> None:
+    from .tasks import deployment_run
+
+    deployment_run.delay(deployment_id)
+
+
+def deployment_kick(*, project_id: int, environment_id: int) -> int | None:
+    """Enqueue the next queued deployment of a project × environment if none is executing."""
+    mine = Deployment.objects.filter(project_id=project_id, environment_id=environment_id)
+    if mine.filter(state=Deployment.State.EXECUTING).exists():
+        return None
+    head = (
+        mine.filter(state=Deployment.State.QUEUED).order_by("pk").values_list("pk", flat=True)
+    ).first()
+    if head is not None:
+        transaction.on_commit(lambda: _enqueue(head))
+    return head
+
+
+def deployment_claim(deployment_id: int, *, worker: str = "") -> Deployment | None:
+    """Move a queued deployment to ``executing`` if its turn has come; else ``None``."""
+    with transaction.atomic():
+        row = Deployment.objects.filter(pk=deployment_id).values("project_id", "environment_id")
+        row = row.first()
+        if row is None:
+            return None
+        # Serialise claims of one project: "is the slot free?" and "take it" are one decision.
+        Project.objects.select_for_update().filter(pk=row["project_id"]).exists()
+        busy = (
+            Deployment.objects.filter(
+                project_id=row["project_id"], environment_id=row["environment_id"]
+            )
+            .filter(
+                Q(state=Deployment.State.EXECUTING)
+                | Q(state=Deployment.State.QUEUED, pk__lt=deployment_id)
+            )
+            .exists()
+        )
+        if busy:
+            return None
+        now = timezone.now()
+        taken = Deployment.objects.filter(pk=deployment_id, state=Deployment.State.QUEUED).update(
+            state=Deployment.State.EXECUTING,
+            started_at=now,
+            heartbeat_at=now,
+            worker=worker[:200],
+            progress_running=0,
+            progress_desired=0,
+        )
+        if not taken:
+            # Not queued (already run, running or cancelled): free the slot for the next one.
+            deployment_kick(**row)
+            return None
+    return Deployment.objects.select_related(
+        "release", "release__project", "environment", "created_by"
+    ).get(pk=deployment_id)
+
+
+def deployment_execute(deployment_id: int, *, worker: str = "") -> str | None:
+    """Run one deployment if it is queued and its turn has come; returns its final state."""
+    deployment = deployment_claim(deployment_id, worker=worker)
+    if deployment is None:
+        return None
+    return DeploymentRun(deployment).execute()
+
+
+# One run --------------------------------------------------------------------------------------
+
+
+class Ticker(threading.Thread):
+    """Flushes the log every 0.25 s and writes the heartbeat every few seconds."""
+
+    def __init__(self, run: DeploymentRun):
+        super().__init__(name=f"deployment-{run.deployment.pk}", daemon=True)
+        self.run_ = run
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        beat_every = settings.DEPLOYSERVER_HEARTBEAT_SECONDS
+        next_beat = time.monotonic() + beat_every
+        try:
+            while not self.stopped.wait(self.run_.flush_seconds):
+                try:
+                    self.run_.log.flush()
+                    if time.monotonic() >= next_beat:
+                        next_beat = time.monotonic() + beat_every
+                        self.run_.heartbeat()
+                except Exception:  # noqa: BLE001 - a failed beat is retried next tick
+                    logger.exception("deployment %s: log flush or heartbeat failed", self.name)
+                    close_old_connections()
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.join(timeout=10)
+
+
+class DeploymentRun:
+    """The steps of one claimed deployment, with its log, heartbeat and outputs."""
+
+    flush_seconds = 0.25
+
+    def __init__(self, deployment: Deployment):
+        self.deployment = deployment
+        self.release = deployment.release
+        self.project = deployment.release.project
+        self.environment = deployment.environment
+        self.specs = release_variable_specs(self.release)
+        self.secrets = sensitive_values(self.specs)
+        self.log = LogWriter(deployment.pk, self.secrets)
+        self.outputs: dict = dict(deployment.outputs or {})
+        self.lost = False
+
+    # Called by steps -------------------------------------------------------------------------
+
+    def save_outputs(self, **values) -> None:
+        self.outputs.update(values)
+        Deployment.objects.filter(pk=self.deployment.pk).update(outputs=self.outputs)
+
+    def progress(self, running: int, desired: int) -> None:
+        Deployment.objects.filter(pk=self.deployment.pk).update(
+            progress_running=running, progress_desired=desired
+        )
+
+    def cancel_requested(self) -> bool:
+        state, requested = (
+            Deployment.objects.filter(pk=self.deployment.pk)
+            .values_list("state", "cancel_requested_at")
+            .get()
+        )
+        if state != Deployment.State.EXECUTING:
+            self.lost = True
+            return True
+        return requested is not None
+
+    def check_cancel(self) -> None:
+        if self.cancel_requested():
+            raise DeploymentLost() if self.lost else DeploymentCancelled()
+
+    def heartbeat(self) -> None:
+        alive = Deployment.objects.filter(
+            pk=self.deployment.pk, state=Deployment.State.EXECUTING
+        ).update(heartbeat_at=timezone.now())
+        if not alive:
+            self.lost = True
+
+    # The run ---------------------------------------------------------------------------------
+
+    def execute(self) -> str:
+        d = self.deployment
+        ticker = Ticker(self)
+        ticker.start()
+        state, error = Deployment.State.FAILED, ""
+        try:
+            who = d.created_by.get_username() if d.created_by else "the system"
+            self.log.highlight(
+                f"Deploying {self.project.name} {self.release.version} to "
+                f"{self.environment.name} (deployment {d.pk}, {d.trigger}, queued by {who})."
+            )
+            try:
+                self._run_steps()
+            except RolloutCancelled:
+                raise DeploymentLost() if self.lost else DeploymentCancelled() from None
+            state = Deployment.State.SUCCESS
+            self.log.step = ""
+            self.log.highlight(
+                f"{self.project.name} {self.release.version} is deployed to "
+                f"{self.environment.name}."
+            )
+        except DeploymentCancelled:
+            state = Deployment.State.CANCELLED
+            who = (
+                Deployment.objects.filter(pk=d.pk)
+                .values_list("cancel_requested_by", flat=True)
+                .first()
+            ) or "someone"
+            error = f"Cancelled by {who} while executing."
+            self.log.warning(error)
+        except DeploymentLost:
+            ticker.stop()
+            self.log.flush()
+            logger.warning("deployment %s was ended by someone else; stopping", d.pk)
+            return Deployment.State.FAILED
+        except (AwsError, StepFailed, StepValidationError, SubstitutionError) as exc:
+            error = str(exc)
+            self.log.error(error)
+        except SoftTimeLimitExceeded:
+            error = "The worker's time limit for one deployment was reached."
+            self.log.error(error)
+        except Exception as exc:  # noqa: BLE001 - every end must be recorded, never "executing"
+            logger.exception("deployment %s crashed", d.pk)
+            error = f"Internal error: {type(exc).__name__}: {exc}"
+            self.log.error(error)
+        finally:
+            if ticker.is_alive():
+                ticker.stop()
+            self.log.flush()
+        return self._finish(state, self.log.mask(error))
+
+    def _run_steps(self) -> None:
+        steps = self.release.process_snapshot or []
+        if not steps:
+            raise StepFailed(f"Release {self.release.version} has no steps to run.")
+        runners = _runners()
+        for index, step in enumerate(steps, start=1):
+            self.check_cancel()
+            self.log.step = step.get("name", f"Step {index}")
+            runner = runners.get(step.get("type"))
+            if runner is None:
+                raise StepFailed(f"Step {self.log.step}: unknown step type '{step.get('type')}'.")
+            self.log.highlight(f"Step {index} of {len(steps)}: {self.log.step}")
+            runner(self, step)
+
+    def _finish(self, state: str, error: str) -> str:
+        d = self.deployment
+        with transaction.atomic():
+            ended = Deployment.objects.filter(pk=d.pk, state=Deployment.State.EXECUTING).update(
+                state=state,
+                finished_at=timezone.now(),
+                error=error[:5000],
+                outputs=self.outputs,
+            )
+            if not ended:
+                return Deployment.objects.values_list("state", flat=True).get(pk=d.pk)
+            deployment_kick(project_id=d.project_id, environment_id=d.environment_id)
+        if state == Deployment.State.SUCCESS:
+            from .services import deployment_auto_deploy
+
+            deployment_auto_deploy(release=self.release)
+        return state
+
+
+# The reaper ----------------------------------------------------------------------------------
+
+
+def deployment_reap() -> list[int]:
+    """Fail executing deployments whose worker stopped beating; re-enqueue stranded queue heads.
+
+    Returns the ids of the deployments marked "worker lost".
+    """
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.DEPLOYSERVER_WORKER_LOST_SECONDS)
+    lost = list(
+        Deployment.objects.filter(state=Deployment.State.EXECUTING).filter(
+            Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, started_at__lt=stale)
+        )
+    )
+    reaped = []
+    for deployment in lost:
+        with transaction.atomic():
+            seen = deployment.heartbeat_at or deployment.started_at
+            message = (
+                f"Worker lost: {deployment.worker or 'the worker'} stopped sending its heartbeat "
+                f"(last at {seen:%H:%M:%S} UTC); the deployment was marked failed. Check the "
+                "ECS service before deploying again."
+            )
+            ended = Deployment.objects.filter(
+                pk=deployment.pk,
+                state=Deployment.State.EXECUTING,
+                heartbeat_at=deployment.heartbeat_at,
+            ).update(state=Deployment.State.FAILED, finished_at=now, error=message)
+            if not ended:
+                continue
+            log_append(deployment, LogLine.Level.ERROR, message)
+            deployment_kick(
+                project_id=deployment.project_id, environment_id=deployment.environment_id
+            )
+            reaped.append(deployment.pk)
+    # A queue head whose message was lost (broker restart, cancelled predecessor) waits for
+    # nobody: enqueue it again. A duplicate is harmless, the claim is guarded.
+    waiting_since = now - timedelta(seconds=settings.DEPLOYSERVER_WORKER_LOST_SECONDS)
+    cells = (
+        Deployment.objects.filter(state=Deployment.State.QUEUED, created_at__lt=waiting_since)
+        .values_list("project_id", "environment_id")
+        .distinct()
+    )
+    for project_id, environment_id in cells:
+        with transaction.atomic():
+            deployment_kick(project_id=project_id, environment_id=environment_id)
+    return reaped

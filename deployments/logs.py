@@ -1,0 +1,163 @@
+"""The task log: a buffered, masked writer for the engine, and the reads for the page and API.
+
+Lines are appended in memory and written with one ``bulk_create`` per batch (every
+``FLUSH_SECONDS`` from the engine's ticker thread, or as soon as ``FLUSH_LINES`` are waiting), so
+a chatty step costs a few INSERTs, not one per line, and a reader sees a line within a second.
+Every sensitive value of the release — and its JSON-escaped, base64, URI-escaped and
+case-changed forms — is masked before a line is stored; the masking is the preview's
+(``releases.process.mask``), so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from releases.process import mask
+
+from .models import Deployment, LogLine
+
+LEVELS = [level.value for level in LogLine.Level]
+FLUSH_SECONDS = 0.25
+FLUSH_LINES = 100
+PAGE_LINES = 1000
+MAX_PAGE_LINES = 5000
+
+
+class LogWriter:
+    """Append-only writer of one deployment's log; thread-safe (the ticker flushes it)."""
+
+    def __init__(self, deployment_id: int, secrets: list[str]):
+        self.deployment_id = deployment_id
+        self.secrets = [s for s in secrets if s]
+        self.step = ""
+        self._buffer: list[LogLine] = []
+        self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        last = LogLine.objects.filter(deployment_id=deployment_id).aggregate(m=Max("seq"))["m"]
+        self._seq = last or 0
+
+    def mask(self, text: str) -> str:
+        return mask(text, self.secrets) if self.secrets else text
+
+    def write(self, level: str, text: str, *, step: str | None = None) -> None:
+        # Hot path: no query here, only an append (the flush happens in batches).
+        with self._lock:
+            self._seq += 1
+            self._buffer.append(
+                LogLine(
+                    deployment_id=self.deployment_id,
+                    seq=self._seq,
+                    time=timezone.now(),
+                    level=level if level in LEVELS else LogLine.Level.INFO,
+                    step=(self.step if step is None else step)[:200],
+                    text=str(text),
+                )
+            )
+            full = len(self._buffer) >= FLUSH_LINES
+        if full:
+            self.flush()
+
+    def verbose(self, text: str) -> None:
+        self.write(LogLine.Level.VERBOSE, text)
+
+    def info(self, text: str) -> None:
+        self.write(LogLine.Level.INFO, text)
+
+    def highlight(self, text: str) -> None:
+        self.write(LogLine.Level.HIGHLIGHT, text)
+
+    def warning(self, text: str) -> None:
+        self.write(LogLine.Level.WARNING, text)
+
+    def error(self, text: str) -> None:
+        self.write(LogLine.Level.ERROR, text)
+
+    def flush(self) -> None:
+        with self._flush_lock:
+            with self._lock:
+                lines, self._buffer = self._buffer, []
+            if not lines:
+                return
+            texts = mask([line.text for line in lines], self.secrets) if self.secrets else None
+            for index, line in enumerate(lines):
+                if texts is not None:
+                    line.text = texts[index]
+            try:
+                with transaction.atomic():
+                    LogLine.objects.bulk_create(lines)
+            except IntegrityError:
+                # Someone else (the reaper) appended a line meanwhile: renumber after it.
+                with self._lock:
+                    last = LogLine.objects.filter(deployment_id=self.deployment_id).aggregate(
+                        m=Max("seq")
+                    )["m"]
+                    for offset, line in enumerate(lines, start=1):
+                        line.seq = last + offset
+                    self._seq = max(self._seq, last + len(lines))
+                    for line in self._buffer:
+                        self._seq += 1
+                        line.seq = self._seq
+                LogLine.objects.bulk_create(lines)
+
+
+def log_append(deployment: Deployment, level: str, text: str, *, step: str = "") -> None:
+    """One line written at once, outside a run (the reaper, a cancel before start)."""
+    last = LogLine.objects.filter(deployment=deployment).aggregate(m=Max("seq"))["m"] or 0
+    LogLine.objects.create(
+        deployment=deployment, seq=last + 1, time=timezone.now(), level=level, step=step, text=text
+    )
+
+
+# Reads --------------------------------------------------------------------------------------
+
+
+def log_page(deployment_id: int, *, after: int = 0, limit: int = PAGE_LINES) -> list[LogLine]:
+    """The lines after ``after``, oldest first (an index range scan on (deployment, seq))."""
+    limit = max(1, min(limit, MAX_PAGE_LINES))
+    return list(
+        LogLine.objects.filter(deployment_id=deployment_id, seq__gt=after)
+        .order_by("seq")
+        .only("seq", "time", "level", "step", "text")[:limit]
+    )
+
+
+def log_tail(deployment_id: int, *, limit: int = 500, before: int | None = None) -> list[LogLine]:
+    """The last ``limit`` lines (before ``before``), oldest first: what a page opens with."""
+    lines = LogLine.objects.filter(deployment_id=deployment_id)
+    if before is not None:
+        lines = lines.filter(seq__lt=before)
+    newest = list(
+        lines.order_by("-seq").only("seq", "time", "level", "step", "text")[: max(1, limit)]
+    )
+    newest.reverse()
+    return newest
+
+
+def log_since(deployment_id: int, after: int) -> tuple[bool, list[LogLine]]:
+    """``(finished, lines)``: whether nothing will follow these lines, and the lines.
+
+    The state is read *before* the lines: the engine stores its last lines before it marks the
+    deployment finished, so "finished" read first means every line is already there.
+    """
+    state = Deployment.objects.filter(pk=deployment_id).values_list("state", flat=True).first()
+    lines = log_page(deployment_id, after=after)
+    finished = state in Deployment.FINISHED and len(lines) < PAGE_LINES
+    return finished, lines
+
+
+def log_raw(deployment_id: int, chunk: int = 2000) -> Iterator[str]:
+    """The whole log as text lines, read in chunks so a huge log streams in constant memory."""
+    after = 0
+    while True:
+        lines = log_page(deployment_id, after=after, limit=chunk)
+        if not lines:
+            return
+        for line in lines:
+            step = f" [{line.step}]" if line.step else ""
+            yield f"{line.time.isoformat()} {line.level.upper():9}{step} {line.text}\n"
+        after = lines[-1].seq
