@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -11,8 +12,13 @@ from releases import releasing
 from releases.models import Channel, Environment, Project, Release
 from releases.selectors import environment_list
 
-from . import selectors, services
-from .models import Deployment
+from . import logs, selectors, services
+from .models import Deployment, LogLine
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This conflicts with work already queued."
 
 
 class DeploymentSerializer(serializers.ModelSerializer):
@@ -56,6 +62,25 @@ class DeploymentSerializer(serializers.ModelSerializer):
         return obj.duration.total_seconds() if obj.duration is not None else None
 
 
+class LogQuerySerializer(serializers.Serializer):
+    after = serializers.IntegerField(min_value=0, default=0)
+    limit = serializers.IntegerField(min_value=1, max_value=logs.MAX_PAGE_LINES, default=1000)
+
+
+class LogLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LogLine
+        fields = ["seq", "time", "level", "step", "text"]
+
+
+class LogPageSerializer(serializers.Serializer):
+    deployment = serializers.IntegerField()
+    state = serializers.CharField()
+    finished = serializers.BooleanField()
+    next = serializers.IntegerField()
+    lines = LogLineSerializer(many=True)
+
+
 class DeploymentViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -85,11 +110,14 @@ class DeploymentViewSet(
         return qs
 
     def perform_create(self, serializer):
-        serializer.instance = services.deployment_create(
-            release=serializer.validated_data["release"],
-            environment=serializer.validated_data["environment"],
-            user=self.request.user,
-        )
+        try:
+            serializer.instance = services.deployment_create(
+                release=serializer.validated_data["release"],
+                environment=serializer.validated_data["environment"],
+                user=self.request.user,
+            )
+        except services.DeploymentConflict as exc:
+            raise Conflict(str(exc)) from exc
 
     @extend_schema(request=None, responses={200: DeploymentSerializer})
     @action(detail=True, methods=["post"])
@@ -100,8 +128,39 @@ class DeploymentViewSet(
     @extend_schema(request=None, responses={201: DeploymentSerializer})
     @action(detail=True, methods=["post"])
     def redeploy(self, request, pk=None):
-        deployment = services.deployment_redeploy(deployment=self.get_object(), user=request.user)
+        try:
+            deployment = services.deployment_redeploy(
+                deployment=self.get_object(), user=request.user
+            )
+        except services.DeploymentConflict as exc:
+            raise Conflict(str(exc)) from exc
         return Response(self.get_serializer(deployment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("after", int, description="Return the lines after this seq"),
+            OpenApiParameter("limit", int, description="At most this many lines (1-5000)"),
+        ],
+        responses={200: LogPageSerializer},
+    )
+    @action(detail=True, methods=["get"])
+    def log(self, request, pk=None):
+        """The task log after line ``after``; ``finished`` says no line will follow."""
+        deployment = self.get_object()
+        params = LogQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        finished, lines = logs.log_since(
+            deployment.pk, params.validated_data["after"], limit=params.validated_data["limit"]
+        )
+        return Response(
+            {
+                "deployment": deployment.pk,
+                "state": deployment.state,
+                "finished": finished,
+                "next": lines[-1].seq if lines else params.validated_data["after"],
+                "lines": LogLineSerializer(lines, many=True).data,
+            }
+        )
 
 
 class ReleaseSerializer(serializers.ModelSerializer):
@@ -225,7 +284,7 @@ class ProjectReleaseViewSet(
                 raise serializers.ValidationError(
                     {"channel": [f"{project.name} has no channel '{data['channel']}'."]}
                 )
-        release = releasing.release_create(
+        release = services.release_publish(
             project=project,
             user=request.user,
             version=data.get("version") or None,

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from deployserver.audit import audit_record
 from deployserver.models import AuditEvent
-from releases.models import Environment, Release
+from releases.models import Environment, Project, Release
+from releases.releasing import release_create
 
 from .models import Deployment
 from .selectors import release_progress
@@ -53,6 +54,10 @@ def _create(release: Release, environment: Environment, user, trigger: str) -> D
     return deployment
 
 
+class DeploymentConflict(Exception):
+    """The same release is already queued or executing in that environment (HTTP 409)."""
+
+
 @transaction.atomic
 def deployment_create(
     *, release: Release, environment: Environment, user, trigger: str = "manual"
@@ -62,7 +67,29 @@ def deployment_create(
     progression = release_progress(release)
     if not progression.allows(environment):
         raise ValidationError({"environment": [progression.reason(environment)]})
+    # A second click on "Deploy" must not queue the same work twice.
+    pending = (
+        release.deployments.filter(environment=environment)
+        .exclude(state__in=Deployment.FINISHED)
+        .first()
+    )
+    if pending is not None:
+        raise DeploymentConflict(
+            f"Release {release.version} is already {pending.state} in {environment.name} "
+            f"(deployment {pending.pk})."
+        )
     return _create(release, environment, user, trigger)
+
+
+@transaction.atomic
+def release_publish(*, project: Project, user, **data) -> Release:
+    """Create a release and queue its automatic environments of the phases open from the start.
+
+    ``data`` is what ``releases.releasing.release_create`` takes. Either both happen or neither.
+    """
+    release = release_create(project=project, user=user, **data)
+    deployment_auto_deploy(release=release)
+    return release
 
 
 @transaction.atomic

@@ -103,15 +103,23 @@ def _distance(a: tuple, b: tuple) -> int:
     return (a[0] - b[0]) * 1_000_000 + (a[1] - b[1]) * 1_000 + (a[2] - b[2])
 
 
+def _find(versions: list[PackageVersion], wanted: str) -> PackageVersion | None:
+    wanted_clean = wanted[1:] if wanted[:1] == "v" else wanted
+    return next(
+        (v for v in versions if wanted in (v.version, v.tag) or v.version == wanted_clean), None
+    )
+
+
 def _choose(
     channel: Channel, ref: PackageRef, feed: Feed, wanted: str | None
 ) -> tuple[PackageVersion, str]:
     versions = feed_versions(feed, ref.package_id, pre=True)
     if wanted:
-        wanted_clean = wanted[1:] if wanted[:1] == "v" else wanted
-        match = next(
-            (v for v in versions if wanted in (v.version, v.tag) or v.version == wanted_clean), None
-        )
+        match = _find(versions, wanted)
+        if match is None:
+            # The listing may come from the cache: look again for an image pushed since.
+            versions = feed_versions(feed, ref.package_id, pre=True, refresh=True)
+            match = _find(versions, wanted)
         if match is None:
             raise ValidationError(
                 {
@@ -223,7 +231,9 @@ def release_create(
             )
         try:
             chosen, how = _choose(channel, ref, feed, packages.get(ref.ref))
-            digest = chosen.digest or feed_resolve_digest(feed, ref.package_id, chosen.tag)
+            # Asked of the registry now, not taken from a cached listing: the release pins the
+            # image the tag names at this moment.
+            digest = feed_resolve_digest(feed, ref.package_id, chosen.tag) or chosen.digest
         except RegistryError as exc:
             raise ValidationError({"packages": [f"{ref.ref}: {exc}"]}) from exc
         pinned[ref.ref] = {
