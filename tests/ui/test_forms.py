@@ -166,11 +166,13 @@ def test_a_new_project_defaults_to_the_default_lifecycle(admin_client, release_t
     page = admin_client.get(reverse("project-create")).content.decode()
     default = Lifecycle.objects.get(is_default=True)
     assert f'<option value="{default.pk}" selected>' in page
+    assert re.search(r'<input type="checkbox" name="pin_digest"[^>]*checked', page)
     response = admin_client.post(
         reverse("project-create"), {"name": "Billing", "lifecycle": default.pk}
     )
     assert response["Location"] == reverse("project-detail", kwargs={"slug": "billing"})
-    assert Project.objects.get(slug="billing").lifecycle == default
+    billing = Project.objects.get(slug="billing")
+    assert (billing.lifecycle, billing.pin_digest) == (default, False)
 
 
 def test_a_duplicate_project_name_is_shown_next_to_the_name(admin_client, release_train):
@@ -184,8 +186,15 @@ def test_a_duplicate_project_name_is_shown_next_to_the_name(admin_client, releas
 
 def test_project_settings_rename_and_the_overview_shows_the_phases(admin_client, release_train):
     url = reverse("project-edit", kwargs={"slug": "web-shop"})
-    data = {"name": "Web store", "slug": "web-shop", "lifecycle": release_train.pk}
+    data = {
+        "name": "Web store",
+        "slug": "web-shop",
+        "lifecycle": release_train.pk,
+        "version_template": "2.0.i",
+    }
     assert admin_client.post(url, data).status_code == 302
+    project = Project.objects.get(slug="web-shop")
+    assert (project.version_template, project.pin_digest) == ("2.0.i", False)
     page = admin_client.get(reverse("project-detail", kwargs={"slug": "web-shop"}))
     html = page.content.decode()
     assert "Web store" in html and "Build" in html and "Ship" in html
