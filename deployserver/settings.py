@@ -222,6 +222,12 @@ CELERY_BEAT_SCHEDULE["deployments-reap"] = {
     "task": "deployments.reap",
     "schedule": env.float("DEPLOYSERVER_REAPER_SECONDS", default=10.0),
 }
+# Release retention (each lifecycle's "keep the last N releases / N days"), hourly by default.
+CELERY_IMPORTS = ["deployments.tasks_retention"]
+CELERY_BEAT_SCHEDULE["releases-retention"] = {
+    "task": "deployments.retention",
+    "schedule": env.float("DEPLOYSERVER_RETENTION_SECONDS", default=3600.0),
+}
 
 # AWS: botocore's adaptive retries and short timeouts, so a dead endpoint fails fast.
 AWS_CONNECT_TIMEOUT = env.float("AWS_CONNECT_TIMEOUT", default=3.0)

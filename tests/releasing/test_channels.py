@@ -57,7 +57,9 @@ def test_bad_rules_are_refused_with_the_reason(bare_project, admin_user, rules, 
     assert not Channel.objects.filter(name="Broken").exists()
 
 
-def test_a_release_breaking_its_channel_rule_is_refused_naming_the_rule(admin_api, project, admin_user):
+def test_a_release_breaking_its_channel_rule_is_refused_naming_the_rule(
+    admin_api, project, admin_user
+):
     channel_create(
         project=project,
         user=admin_user,
@@ -107,8 +109,11 @@ def test_the_channels_api_creates_and_edits_a_channel(admin_api, bare_project, s
     url = "/api/projects/bare/channels/"
     response = admin_api.post(
         url,
-        {"name": "Hotfix", "lifecycle": standard_lifecycle.slug,
-         "rules": [{"packages": [], "version_range": ">=1.0.0"}]},
+        {
+            "name": "Hotfix",
+            "lifecycle": standard_lifecycle.slug,
+            "rules": [{"packages": [], "version_range": ">=1.0.0"}],
+        },
         format="json",
     )
     assert response.status_code == 201, response.json()
@@ -121,7 +126,9 @@ def test_the_channels_api_creates_and_edits_a_channel(admin_api, bare_project, s
     assert "not a version comparison" in bad.json()["rules"][0]
 
 
-def test_the_default_channel_and_a_channel_with_releases_cannot_be_deleted(bare_project, admin_user):
+def test_the_default_channel_and_a_channel_with_releases_cannot_be_deleted(
+    bare_project, admin_user
+):
     release = ReleaseFactory(project=bare_project)
     with pytest.raises(ValidationError, match="default channel"):
         channel_delete(channel=release.channel, user=admin_user)

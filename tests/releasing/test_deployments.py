@@ -33,7 +33,9 @@ def test_a_deployment_is_queued_with_who_and_when(admin_api, bare_project):
     body = response.json()
     assert (body["state"], body["environment"], body["created_by"]) == ("queued", "dev", "admin")
     assert (body["trigger"], body["release_version"], body["project"]) == (
-        "manual", release.version, "bare",
+        "manual",
+        release.version,
+        "bare",
     )
     for field in ("started_at", "finished_at", "error", "outputs"):
         assert field in body
@@ -119,8 +121,11 @@ def test_a_channel_may_follow_another_lifecycle(admin_api, bare_project, envs):
 
 def test_a_redeploy_to_an_environment_already_reached_is_allowed(admin_api, bare_project):
     release = ReleaseFactory(project=bare_project)
-    DeploymentFactory(release=release, environment=bare_project.lifecycle.phases.get(
-        name="Dev").environments.get(), state="failed")
+    DeploymentFactory(
+        release=release,
+        environment=bare_project.lifecycle.phases.get(name="Dev").environments.get(),
+        state="failed",
+    )
     assert deploy(admin_api, release, "dev").status_code == 201
     old = Deployment.objects.order_by("id").first()
     response = admin_api.post(f"/api/deployments/{old.pk}/redeploy/")
@@ -190,7 +195,7 @@ def test_two_deployments_succeeding_together_open_the_next_phase_exactly_once(
         barrier = threading.Barrier(2)
         errors = []
 
-        def worker(deployment):
+        def worker(deployment, barrier=barrier, release=release, errors=errors):
             try:
                 with transaction.atomic():
                     barrier.wait(timeout=10)

@@ -151,8 +151,9 @@ def test_nothing_is_half_created_when_a_later_package_fails(project, admin_user,
     second["name"] = "Deploy worker"
     second["packages"] = [{"name": "worker", "feed": ecr_feed.pk, "package_id": "missing-repo"}]
     second["properties"]["containers"][0]["image"] = "#{Package[worker].Image}"
-    process_update(project=project, steps=[*project.deployment_process.steps, second],
-                   user=admin_user)
+    process_update(
+        project=project, steps=[*project.deployment_process.steps, second], user=admin_user
+    )
     with pytest.raises(ValidationError) as refused:
         release_create(project=project, user=admin_user)
     assert "worker" in str(refused.value)

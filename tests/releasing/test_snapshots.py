@@ -1,4 +1,5 @@
-"""A release is frozen: later edits of the project, its variables or the registry never change it."""
+"""A release is frozen: later edits of the project, its variables or the registry never
+change it."""
 
 import pytest
 
@@ -16,7 +17,8 @@ def rows_of(project, **changes):
     rows = []
     for v in variable_list(project):
         value = None if v.is_sensitive else changes.get(v.name, v.value)
-        rows.append(VariableInput(v.name, value, v.type, [s.environment.slug for s in v.scopes.all()], id=v.pk))
+        scopes = [s.environment.slug for s in v.scopes.all()]
+        rows.append(VariableInput(v.name, value, v.type, scopes, id=v.pk))
     return rows
 
 
@@ -51,7 +53,8 @@ def test_sensitive_values_are_encrypted_in_the_snapshot_and_never_shown(admin_ap
     release = Release.objects.get()
     stored = {v["name"]: v["value"] for v in release.variables_snapshot}
     assert stored["DbPassword"] != "s3cret-value"
-    assert {s.name: s.value for s in release_variable_specs(release)}["DbPassword"] == "s3cret-value"
+    decrypted = {s.name: s.value for s in release_variable_specs(release)}
+    assert decrypted["DbPassword"] == "s3cret-value"
     detail = admin_api.get(f"/api/releases/{release.pk}/")
     assert "s3cret-value" not in detail.content.decode()
     assert "variables_snapshot" not in detail.json()

@@ -1,0 +1,11 @@
+"""The periodic retention task (scheduled by beat, see ``CELERY_BEAT_SCHEDULE``)."""
+
+from celery import shared_task
+
+
+@shared_task(name="deployments.retention", ignore_result=True)
+def releases_retention() -> int:
+    """Delete the releases their lifecycle's retention no longer keeps."""
+    from .retention import retention_apply
+
+    return retention_apply()
