@@ -138,15 +138,17 @@ def log_tail(deployment_id: int, *, limit: int = 500, before: int | None = None)
     return newest
 
 
-def log_since(deployment_id: int, after: int) -> tuple[bool, list[LogLine]]:
+def log_since(
+    deployment_id: int, after: int, *, limit: int = PAGE_LINES
+) -> tuple[bool, list[LogLine]]:
     """``(finished, lines)``: whether nothing will follow these lines, and the lines.
 
     The state is read *before* the lines: the engine stores its last lines before it marks the
     deployment finished, so "finished" read first means every line is already there.
     """
     state = Deployment.objects.filter(pk=deployment_id).values_list("state", flat=True).first()
-    lines = log_page(deployment_id, after=after)
-    finished = state in Deployment.FINISHED and len(lines) < PAGE_LINES
+    lines = log_page(deployment_id, after=after, limit=limit)
+    finished = state in Deployment.FINISHED and len(lines) < min(limit, MAX_PAGE_LINES)
     return finished, lines
 
 

@@ -60,4 +60,5 @@ urlpatterns = [
     path("", include("feeds.urls")),
     path("", include("releases.urls")),
     path("", include("releases.urls_process")),
+    path("", include("deployments.urls")),
 ]

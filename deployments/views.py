@@ -1,0 +1,172 @@
+"""The deployment page: state, outputs and rollout progress updated in place, the live task log.
+
+One htmx poll per second fetches ``deployment_poll``: the status card and the new log lines come
+back as out-of-band swaps, plus the poller itself carrying the last seq it has seen. Once the
+deployment has finished and every line is shown, the answer is status 286 and a poller without a
+trigger, so polling stops (NetBox does the same for its jobs).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from deployserver.views import write_permission
+
+from . import logs, selectors, services
+from .models import Deployment
+
+TAIL_LINES = 500
+POLL_DONE = 286
+
+
+def _deployment(pk: int) -> Deployment:
+    return get_object_or_404(selectors.deployment_list(), pk=pk)
+
+
+def _status_context(deployment: Deployment) -> dict:
+    outputs = deployment.outputs or {}
+    desired = deployment.progress_desired
+    percent = round(100 * deployment.progress_running / desired) if desired else 0
+    promote_to = None
+    if deployment.state == Deployment.State.SUCCESS:
+        promote_to = selectors.release_progress(deployment.release).next_environment
+    return {
+        "deployment": deployment,
+        "outputs": [
+            (label, outputs.get(key))
+            for key, label in (
+                ("task_definition_arn", "Task definition"),
+                ("previous_task_definition_arn", "Ran before"),
+                ("service_arn", "Service"),
+            )
+            if outputs.get(key)
+        ],
+        "percent": min(100, percent),
+        "duration": _duration(deployment),
+        "promote_to": promote_to,
+    }
+
+
+def _duration(deployment: Deployment) -> str:
+    if deployment.duration is None:
+        return ""
+    seconds = int(deployment.duration.total_seconds())
+    minutes, seconds = divmod(seconds, 60)
+    return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+
+
+def _error_message(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+@login_required
+def deployment_detail(request, pk: int):
+    deployment = _deployment(pk)
+    lines = logs.log_tail(deployment.pk, limit=TAIL_LINES)
+    context = _status_context(deployment)
+    context.update(
+        lines=lines,
+        after=lines[-1].seq if lines else 0,
+        earlier=lines[0].seq if lines and lines[0].seq > 1 else None,
+        levels=logs.LEVELS,
+    )
+    return render(request, "deployments/deployment_detail.html", context)
+
+
+@login_required
+def deployment_poll(request, pk: int):
+    """New lines after ``?after=`` and the status card, as htmx out-of-band swaps."""
+    deployment = _deployment(pk)
+    try:
+        after = max(0, int(request.GET.get("after", "0")))
+    except ValueError:
+        after = 0
+    finished, lines = logs.log_since(deployment.pk, after)
+    context = _status_context(deployment)
+    context.update(lines=lines, after=lines[-1].seq if lines else after, finished=finished)
+    response = render(request, "deployments/_deployment_poll.html", context)
+    if finished:
+        response.status_code = POLL_DONE
+    return response
+
+
+@login_required
+def deployment_log_earlier(request, pk: int):
+    """The lines before ``?before=`` (the page opens with the tail of a long log)."""
+    deployment = _deployment(pk)
+    try:
+        before = int(request.GET["before"])
+    except (KeyError, ValueError) as exc:
+        raise Http404("before must be a line number") from exc
+    lines = logs.log_tail(deployment.pk, limit=TAIL_LINES, before=before)
+    earlier = lines[0].seq if lines and lines[0].seq > 1 else None
+    return render(
+        request,
+        "deployments/_log_earlier.html",
+        {"deployment": deployment, "lines": lines, "earlier": earlier},
+    )
+
+
+@login_required
+def deployment_log_raw(request, pk: int):
+    deployment = _deployment(pk)
+    response = StreamingHttpResponse(
+        logs.log_raw(deployment.pk), content_type="text/plain; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="deployment-{deployment.pk}.log"'
+    return response
+
+
+@write_permission("deployments.change_deployment")
+def deployment_cancel(request, pk: int):
+    deployment = _deployment(pk)
+    if request.method == "POST":
+        try:
+            services.deployment_cancel(deployment=deployment, user=request.user)
+        except ValidationError as exc:
+            messages.error(request, _error_message(exc))
+        else:
+            messages.success(request, f"Cancel requested for deployment {deployment.pk}.")
+    return redirect("deployment-detail", pk=deployment.pk)
+
+
+# What the services refuse with: lifecycle rules, and the same release already queued there.
+REFUSED = (ValidationError, getattr(services, "DeploymentConflict", ValidationError))
+
+
+def _queue(request, deployment: Deployment, action):
+    try:
+        created = action()
+    except REFUSED as exc:
+        messages.error(request, _error_message(exc) if hasattr(exc, "messages") else str(exc))
+    else:
+        return redirect("deployment-detail", pk=created.pk)
+    return redirect("deployment-detail", pk=deployment.pk)
+
+
+@write_permission("deployments.add_deployment")
+def deployment_redeploy(request, pk: int):
+    deployment = _deployment(pk)
+    if request.method != "POST":
+        return redirect("deployment-detail", pk=deployment.pk)
+    return _queue(
+        request,
+        deployment,
+        lambda: services.deployment_redeploy(deployment=deployment, user=request.user),
+    )
+
+
+@write_permission("deployments.add_deployment")
+def deployment_promote(request, pk: int):
+    deployment = _deployment(pk)
+    if request.method != "POST":
+        return redirect("deployment-detail", pk=deployment.pk)
+    return _queue(
+        request,
+        deployment,
+        lambda: services.deployment_promote(release=deployment.release, user=request.user),
+    )
