@@ -4,8 +4,6 @@ Views are thin: a form checks the input's shape, a service applies the rules. Ev
 signed-in user; writes also need the model's add/change/delete permission (403 otherwise).
 """
 
-from functools import wraps
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
@@ -29,7 +27,7 @@ def write_permission(perm: str):
     """Signed-in (else redirect to the login page) and holding ``perm`` (else 403)."""
 
     def decorator(view):
-        return login_required(permission_required(perm, raise_exception=True)(wraps(view)(view)))
+        return login_required(permission_required(perm, raise_exception=True)(view))
 
     return decorator
 
