@@ -78,10 +78,22 @@ class Node:
     items: list[Node] = field(default_factory=list)
     blank: Node | None = None
     placeholder: str = ""
+    group: str = ""
 
     @property
     def scalars(self) -> list[Node]:
         return [c for c in self.children if c.kind not in ("object", "list")]
+
+    @property
+    def scalar_groups(self) -> list[tuple[str, list[Node]]]:
+        """Scalars in runs of one group, in schema order."""
+        runs: list[tuple[str, list[Node]]] = []
+        for child in self.scalars:
+            if runs and runs[-1][0] == child.group:
+                runs[-1][1].append(child)
+            else:
+                runs.append((child.group, [child]))
+        return runs
 
     @property
     def groups(self) -> list[Node]:
@@ -106,6 +118,7 @@ def build_node(spec: Field, key: str, value: Any, path: str, errors: dict, depth
         errors=errors.get(path, []),
         required=spec.required,
         choices=list(getattr(spec, "choices", ())),
+        group=spec.group,
     )
     if isinstance(spec, Obj):
         value = value if isinstance(value, dict) else {}

@@ -50,12 +50,19 @@ class Field:
     kind = "text"
 
     def __init__(
-        self, *, label: str = "", required: bool = False, default: Any = None, help: str = ""
+        self,
+        *,
+        label: str = "",
+        required: bool = False,
+        default: Any = None,
+        help: str = "",
+        group: str = "",
     ):
         self.label = label
         self.required = required
         self.default = default
         self.help = help
+        self.group = group  # editors show the fields of one group together
 
     def empty(self, value: Any) -> bool:
         return value is None or value == ""
@@ -79,6 +86,7 @@ class Field:
             "required": self.required,
             "default": self.default,
             "help": self.help,
+            "group": self.group,
         }
 
 

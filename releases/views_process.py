@@ -104,6 +104,7 @@ def variables_edit(request, slug):
         {
             "project": project,
             "rows": rows,
+            "blank_row": {"index": "__row__", "type": "text", "environments": [], "errors": {}},
             "environments": list(environment_list()),
             "accounts": list(AwsAccount.objects.order_by("name").values_list("slug", "name")),
             "types": Variable.Type.choices,
@@ -127,7 +128,11 @@ def _editor_context(project: Project, steps: list, errors: dict, version: int) -
     ]
     blank = step_view(
         step_type,
-        {"name": "", "packages": [{"name": "web"}], "properties": {"containers": [{}]}},
+        {
+            "name": "",
+            "packages": [{"name": "web"}],
+            "properties": {"containers": [{"name": "web", "image": "#{Package[web].Image}"}]},
+        },
         "steps[__step__]",
         {},
     )

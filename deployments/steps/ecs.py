@@ -103,64 +103,81 @@ container = Obj(
 SCHEMA = Obj(
     {
         "aws_account": Text(
+            group="Target",
             label="AWS account",
             required=True,
             help="The slug of an AWS account, usually #{AwsAccount}.",
         ),
         "region": Text(
+            group="Target",
             label="Region",
             required=True,
             pattern=region_validator.regex.pattern,
             message="Enter an AWS region such as eu-west-1.",
         ),
-        "cluster": Text(label="Cluster", required=True),
-        "service": Text(label="Service", required=True),
+        "cluster": Text(group="Target", label="Cluster", required=True),
+        "service": Text(group="Target", label="Service", required=True),
         "task_family": Text(
+            group="Task definition",
             label="Task family",
             required=True,
             pattern=NAME,
             message="Use up to 255 letters, digits, '-' and '_'.",
         ),
         "requires_compatibilities": Choice(
-            ("FARGATE", "EC2"), label="Launch type", default="FARGATE"
+            ("FARGATE", "EC2"), group="Task definition", label="Launch type", default="FARGATE"
         ),
         "network_mode": Choice(
-            ("awsvpc", "bridge", "host", "none"), label="Network mode", default="awsvpc"
+            ("awsvpc", "bridge", "host", "none"),
+            group="Task definition",
+            label="Network mode",
+            default="awsvpc",
         ),
-        "task_cpu": Integer(label="Task CPU units", min_value=128, max_value=196608),
-        "task_memory": Integer(label="Task memory (MiB)", min_value=6),
+        "task_cpu": Integer(
+            group="Task definition", label="Task CPU units", min_value=128, max_value=196608
+        ),
+        "task_memory": Integer(group="Task definition", label="Task memory (MiB)", min_value=6),
         "task_role_arn": Text(
+            group="Task definition",
             label="Task role ARN",
             pattern=ROLE_ARN,
             message="Enter a role ARN such as arn:aws:iam::123456789012:role/app.",
         ),
         "execution_role_arn": Text(
+            group="Task definition",
             label="Execution role ARN",
             pattern=ROLE_ARN,
             message="Enter a role ARN such as arn:aws:iam::123456789012:role/ecsTaskExecutionRole.",
         ),
         "containers": ListOf(container, label="container", required=True),
-        "desired_count": Integer(label="Desired count", min_value=0, default=1),
+        "desired_count": Integer(group="Rollout", label="Desired count", min_value=0, default=1),
         "minimum_healthy_percent": Integer(
-            label="Minimum healthy %", min_value=0, max_value=100, default=100
+            group="Rollout", label="Minimum healthy %", min_value=0, max_value=100, default=100
         ),
-        "maximum_percent": Integer(label="Maximum %", min_value=100, max_value=400, default=200),
-        "circuit_breaker": Boolean(label="Deployment circuit breaker", default=True),
+        "maximum_percent": Integer(
+            group="Rollout", label="Maximum %", min_value=100, max_value=400, default=200
+        ),
+        "circuit_breaker": Boolean(
+            group="Rollout", label="Deployment circuit breaker", default=True
+        ),
         "circuit_breaker_rollback": Boolean(
-            label="Roll back when the circuit breaker trips", default=True
+            group="Rollout", label="Roll back when the circuit breaker trips", default=True
         ),
-        "force_new_deployment": Boolean(label="Force new deployment", default=False),
+        "force_new_deployment": Boolean(
+            group="Rollout", label="Force new deployment", default=False
+        ),
         "wait_mode": Choice(
             ("steady", "none"),
+            group="Rollout",
             label="Wait",
             default="steady",
             help="steady: wait for the rollout to complete; none: don't wait.",
         ),
         "timeout_minutes": Integer(
-            label="Timeout (minutes)", min_value=1, max_value=360, default=30
+            group="Rollout", label="Timeout (minutes)", min_value=1, max_value=360, default=30
         ),
         "rollback_on_failure": Boolean(
-            label="Restore the previous task definition on failure", default=True
+            group="Rollout", label="Restore the previous task definition on failure", default=True
         ),
     }
 )
