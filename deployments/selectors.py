@@ -73,7 +73,7 @@ def dashboard() -> Dashboard:
 def release_list(project: Project) -> QuerySet[Release]:
     return (
         Release.objects.filter(project=project)
-        .select_related("channel", "created_by")
+        .select_related("project", "channel", "created_by")
         .order_by("-id")
     )
 
@@ -93,3 +93,44 @@ def releases_reached(releases: list[Release]) -> dict[int, dict[int, str]]:
 
 def log_lines(deployment: Deployment, *, after: int = 0, limit: int = 1000) -> QuerySet[LogLine]:
     return LogLine.objects.filter(deployment=deployment, seq__gt=after).order_by("seq")[:limit]
+
+
+@dataclass
+class Standing:
+    """Where one release stands: the latest state per environment id, and what it may do."""
+
+    reached: dict[int, str]
+    progression: Progression
+
+
+def releases_standing(
+    releases: list[Release], environments: list[Environment]
+) -> dict[int, Standing]:
+    """For each release (with ``project`` and ``channel`` loaded): states reached and lifecycle
+    progression, in a fixed number of queries however many releases."""
+    pairs: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    reached: dict[int, dict[int, str]] = defaultdict(dict)
+    rows = (
+        Deployment.objects.filter(release__in=[r.pk for r in releases])
+        .order_by("id")
+        .values_list("release_id", "environment_id", "state")
+    )
+    for release_id, environment_id, state in rows:
+        pairs[release_id].append((environment_id, state))
+        reached[release_id][environment_id] = state
+    lifecycle_ids = {r.channel.lifecycle_id or r.project.lifecycle_id for r in releases}
+    lifecycles = {lc.pk: lc for lc in lifecycle_list().filter(pk__in=lifecycle_ids)}
+    phases = {pk: lifecycle_effective_phases(lc, environments) for pk, lc in lifecycles.items()}
+    standing = {}
+    for release in releases:
+        lifecycle = lifecycles[release.channel.lifecycle_id or release.project.lifecycle_id]
+        standing[release.pk] = Standing(
+            reached=reached[release.pk],
+            progression=release_progression(
+                phases=phases[lifecycle.pk],
+                environments=environments,
+                deployments=pairs[release.pk],
+                lifecycle_name=lifecycle.name,
+            ),
+        )
+    return standing

@@ -56,6 +56,8 @@ urlpatterns = [
     path("api/dashboard/", deployments_api.DashboardView.as_view(), name="dashboard-api"),
     path("api/", include(router.urls)),
     path("admin/", admin.site.urls),
+    # Before urls_ui: the dashboard at / is the deployments one.
+    path("", include("deployments.urls_releases")),
     path("", include("deployserver.urls_ui")),
     path("", include("feeds.urls")),
     path("", include("releases.urls")),
