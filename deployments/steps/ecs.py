@@ -218,6 +218,8 @@ class EcsDeployStep(StepType):
         if fargate and not is_expression(cpu) and not is_expression(memory):
             # The Fargate table says more than a range check: it replaces that message.
             for name, message in fargate_pair_errors(cpu, memory).items():
+                if p[name] is None and join(path, name) in errors:
+                    continue  # not a number at all: that message says it better
                 errors[join(path, name)] = [message]
         if (
             _literal(p["aws_account"])
