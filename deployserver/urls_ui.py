@@ -1,4 +1,7 @@
-"""Pages of the core: sign-in, dashboard, AWS accounts (under Library), audit, API keys."""
+"""Pages of the core: sign-in, AWS accounts (under Library), audit, API keys.
+
+The dashboard at ``/`` lives with the deployments it shows (``deployments.urls_releases``).
+"""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
@@ -12,7 +15,6 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", views.dashboard, name="dashboard"),
     path("library/accounts/", views.account_list, name="accounts"),
     path("library/accounts/new/", views.account_create, name="account-create"),
     path("library/accounts/<slug:slug>/edit/", views.account_edit, name="account-edit"),

@@ -1,4 +1,4 @@
-"""Web pages of the core: dashboard, AWS accounts, audit events and the user's API keys.
+"""Web pages of the core: AWS accounts, audit events and the user's API keys.
 
 Views are thin: a form checks the input's shape, a service applies the rules. Every page needs a
 signed-in user; writes also need the model's add/change/delete permission (403 otherwise).
@@ -10,9 +10,6 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.views.decorators.http import require_POST
-
-# The dashboard is the one page that looks across apps (like the URL configuration does).
-from releases.selectors import environment_list, project_list
 
 from . import services
 from .aws import AwsError, account_check
@@ -30,18 +27,6 @@ def write_permission(perm: str):
         return login_required(permission_required(perm, raise_exception=True)(view))
 
     return decorator
-
-
-@login_required
-def dashboard(request):
-    """Projects × environments. Deployments fill the cells once they exist."""
-    environments = list(environment_list())
-    projects = list(project_list())
-    return render(
-        request,
-        "deployserver/dashboard.html",
-        {"environments": environments, "projects": projects},
-    )
 
 
 # AWS accounts ----------------------------------------------------------------------------------
