@@ -159,9 +159,9 @@ def api_key_revoke(request, pk):
 # Shared page helpers ---------------------------------------------------------------------------
 
 
-def _render_form(request, template: str, form, context: dict, extra_errors: bool = False):
+def _render_form(request, template: str, form, context: dict):
     """Render a form page; a rejected submission answers 400 so clients can tell."""
-    status = 400 if request.method == "POST" and (form.errors or extra_errors) else 200
+    status = 400 if request.method == "POST" and form.errors else 200
     return render(request, template, {"form": form, **context}, status=status)
 
 
