@@ -4,7 +4,6 @@ Package ids may contain ``/`` (``team/api``), so the package routes match the re
 Registry failures answer 502 with the upstream reason; unknown repositories 404.
 """
 
-from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers
@@ -115,8 +114,6 @@ class FeedViewSet(ServiceModelViewSet):
     def handle_exception(self, exc):
         if isinstance(exc, RegistryError):
             exc = RegistryApiError(exc)
-        elif isinstance(exc, Http404):
-            exc = exceptions.NotFound(str(exc) or "Not found.")
         return super().handle_exception(exc)
 
     @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})

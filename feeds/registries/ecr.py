@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from botocore.exceptions import (
@@ -50,6 +53,34 @@ CREDENTIAL_CODES = {
     "AccessDenied",
 }
 
+# Building a boto3 client costs 50-300 ms (service model, endpoint rules): more than parsing a
+# thousand tags. Clients are thread-safe, so each process keeps one per account settings and
+# region, for less than the 5 minutes of validity deployserver.aws keeps on assumed-role keys.
+CLIENT_REUSE_SECONDS = 240
+_clients: dict[tuple, tuple[float, Any]] = {}
+_clients_lock = threading.Lock()
+
+
+def ecr_client(account, region: str):
+    """An ECR client for ``account`` in ``region``, reused for a few minutes."""
+    key = (account.pk, account.updated_at, region)
+    now = time.monotonic()
+    with _clients_lock:
+        hit = _clients.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+    client = aws.client(account, "ecr", region, **CLIENT_CONFIG)
+    with _clients_lock:
+        for stale in [k for k, (until, _) in _clients.items() if until <= now]:
+            del _clients[stale]
+        _clients[key] = (now + CLIENT_REUSE_SECONDS, client)
+    return client
+
+
+def clear_clients() -> None:
+    with _clients_lock:
+        _clients.clear()
+
 
 @dataclass(frozen=True)
 class EcrAuthorization:
@@ -72,9 +103,7 @@ class EcrRegistry(Registry):
     def client(self):
         if self._client is None:
             with self._errors():
-                self._client = aws.client(
-                    self.feed.account, "ecr", self.feed.region, **CLIENT_CONFIG
-                )
+                self._client = ecr_client(self.feed.account, self.feed.region)
         return self._client
 
     def _registry(self) -> dict:
@@ -116,6 +145,9 @@ class EcrRegistry(Registry):
                 for image in page["imageDetails"]:
                     digest = image.get("imageDigest")
                     pushed_at = image.get("imagePushedAt")
+                    if pushed_at is not None:
+                        # botocore gives local-time zone objects that are slow to (un)pickle.
+                        pushed_at = pushed_at.astimezone(UTC)
                     size = image.get("imageSizeInBytes")
                     for tag in image.get("imageTags") or ():
                         append(Tag(tag, digest, pushed_at, size))

@@ -15,7 +15,10 @@ REGISTRY_PASSWORD = "s3cret-Pass-42"
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Listings and ECR tokens live in the cache (the run's own Redis db): start empty."""
+    from feeds.registries.ecr import clear_clients
+
     cache.clear()
+    clear_clients()
     yield
     cache.clear()
 

@@ -108,21 +108,25 @@ class RunningRegistry:
         resp.raise_for_status()
         return resp.headers["Docker-Content-Digest"]
 
-    def tag_existing(self, name: str, source_tag: str, tag: str) -> None:
-        """Add ``tag`` to the manifest of ``source_tag`` (one PUT, no blob uploads)."""
+    def tag_existing(self, name: str, source_tag: str, tags: list[str]) -> None:
+        """Add ``tags`` to the manifest of ``source_tag`` (one PUT each, no blob uploads).
+
+        One after another: the registry answers 500 to concurrent writes of one manifest.
+        """
         resp = self.session.get(
             f"{self.url}/v2/{name}/manifests/{source_tag}",
             headers={"Accept": MANIFEST_V2},
             timeout=5,
         )
         resp.raise_for_status()
-        put = self.session.put(
-            f"{self.url}/v2/{name}/manifests/{tag}",
-            data=resp.content,
-            headers={"Content-Type": MANIFEST_V2},
-            timeout=5,
-        )
-        put.raise_for_status()
+        for tag in tags:
+            put = self.session.put(
+                f"{self.url}/v2/{name}/manifests/{tag}",
+                data=resp.content,
+                headers={"Content-Type": MANIFEST_V2},
+                timeout=5,
+            )
+            put.raise_for_status()
 
 
 def start_registry(root: Path, *, username: str = "", password: str = "") -> RunningRegistry:
