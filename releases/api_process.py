@@ -19,7 +19,7 @@ from feeds.registries import RegistryError
 
 from .models import DeploymentProcess, Environment, Project, Variable
 from .process import ProcessConflict, process_for, process_preview, process_update
-from .variables import VariableInput, variable_list, variable_set_replace
+from .variables import VariableInput, variable_rows, variable_set_replace
 
 
 def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
@@ -77,22 +77,11 @@ class VariableSetSerializer(serializers.Serializer):
     variables = VariableSerializer(many=True)
 
 
-def variable_data(variable: Variable) -> dict:
-    sensitive = variable.is_sensitive
-    return {
-        "id": variable.pk,
-        "name": variable.name,
-        "type": variable.type,
-        "value": None if sensitive else variable.value,
-        "has_value": True if sensitive else variable.value != "",
-        "environments": [scope.environment.slug for scope in variable.scopes.all()],
-    }
-
-
 def variables_response(project: Project) -> Response:
-    return Response(
-        {"project": project.slug, "variables": [variable_data(v) for v in variable_list(project)]}
-    )
+    rows = variable_rows(project)
+    for row in rows:
+        row["has_value"] = row["type"] == Variable.Type.SENSITIVE or row["value"] != ""
+    return Response({"project": project.slug, "variables": rows})
 
 
 class ProjectVariablesView(APIView):
@@ -180,9 +169,7 @@ class ProjectProcessPreviewView(APIView):
 
     queryset = DeploymentProcess.objects.none()
 
-    @extend_schema(
-        parameters=[OpenApiParameter("environment", str, required=True)], responses=dict
-    )
+    @extend_schema(parameters=[OpenApiParameter("environment", str, required=True)], responses=dict)
     def get(self, request, slug):
         project = get_object_or_404(Project, slug=slug)
         env_slug = request.query_params.get("environment", "")

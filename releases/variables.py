@@ -209,6 +209,34 @@ def variable_list(project: Project) -> QuerySet[Variable]:
     )
 
 
+def variable_rows(project: Project) -> list[dict]:
+    """The grid's and the API's rows: ``id, name, type, value, environments`` (slugs, in
+    environment order); ``value`` is ``None`` for sensitive rows, which are never decrypted.
+
+    Hot path for big sets: two queries and plain tuples, no model instances (building 10,000
+    instances with their prefetched scopes costs seconds).
+    """
+    scopes: dict[int, list[str]] = defaultdict(list)
+    for variable_id, slug in (
+        VariableScope.objects.filter(variable__project=project)
+        .order_by("environment__sort_order", "environment__name")
+        .values_list("variable_id", "environment__slug")
+    ):
+        scopes[variable_id].append(slug)
+    return [
+        {
+            "id": pk,
+            "name": name,
+            "type": type_,
+            "value": None if type_ == Variable.Type.SENSITIVE else value,
+            "environments": scopes.get(pk, []),
+        }
+        for pk, name, type_, value in Variable.objects.filter(project=project)
+        .order_by("sort_order", "id")
+        .values_list("id", "name", "type", "value")
+    ]
+
+
 def variable_specs(project: Project) -> list[VariableSpec]:
     """The project's variables for resolution, sensitive values decrypted."""
     scope_rows = VariableScope.objects.filter(variable__project=project).values_list(
@@ -263,9 +291,7 @@ def _check_value_syntax(row: VariableInput, value: str) -> list[str]:
 
 
 @transaction.atomic
-def variable_set_replace(
-    *, project: Project, rows: Sequence[VariableInput], user
-) -> list[Variable]:
+def variable_set_replace(*, project: Project, rows: Sequence[VariableInput], user) -> list[dict]:
     """Replace the project's whole variable set: all rows are saved, or none (a 400 lists every
     problem as ``variables[<row>].<field>``)."""
     existing = {
@@ -361,7 +387,7 @@ def variable_set_replace(
     return _write_rows(project, rows, specs, existing, old_scopes, user)
 
 
-def _write_rows(project, rows, specs, existing, old_scopes, user) -> list[Variable]:
+def _write_rows(project, rows, specs, existing, old_scopes, user) -> list[dict]:
     created, updated, secret_updated, rescoped = [], [], [], []
     added_names, changed_names = [], []
     desired: dict[int, set[int]] = {}
@@ -444,4 +470,4 @@ def _write_rows(project, rows, specs, existing, old_scopes, user) -> list[Variab
                 }
             },
         )
-    return list(variable_list(project))
+    return variable_rows(project)

@@ -23,7 +23,7 @@ from .process import ProcessConflict, process_for, process_preview, process_upda
 from .process_form import nested_from_post, step_view
 from .selectors import environment_list
 from .steps import REGISTRY
-from .variables import VariableInput, variable_list, variable_set_replace
+from .variables import VariableInput, variable_rows, variable_set_replace
 
 ECS_STEP = "aws-ecs-deploy"
 
@@ -57,19 +57,6 @@ def _rows_from_post(post) -> list[dict]:
     return rows
 
 
-def _rows_from_db(project: Project) -> list[dict]:
-    return [
-        {
-            "id": v.pk,
-            "name": v.name,
-            "type": v.type,
-            "value": None if v.is_sensitive else v.value,
-            "environments": [s.environment.slug for s in v.scopes.all()],
-        }
-        for v in variable_list(project)
-    ]
-
-
 @login_required
 def variables_edit(request, slug):
     project = get_object_or_404(Project, slug=slug)
@@ -91,7 +78,7 @@ def variables_edit(request, slug):
             messages.success(request, f"Saved {len(rows)} variable{'s' if len(rows) != 1 else ''}.")
             return redirect("project-variables", slug=project.slug)
     else:
-        rows = _rows_from_db(project)
+        rows = variable_rows(project)
     for index, row in enumerate(rows):
         row["index"] = index
         row["errors"] = {
