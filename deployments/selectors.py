@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Max, QuerySet
+from django.db.models import Max, OuterRef, QuerySet, Subquery
 
 from releases.models import Environment, Project, Release
 from releases.promotion import Progression, release_progression
@@ -61,12 +61,37 @@ class Dashboard:
             yield project, [self.cells.get((project.pk, env.pk)) for env in self.environments]
 
 
+# A list shows none of these, and a release's snapshots can be large.
+RELEASE_HEAVY_FIELDS = ("process_snapshot", "variables_snapshot")
+
+
 def dashboard() -> Dashboard:
-    """Projects × environments, each cell the latest deployment there (constant queries)."""
+    """Projects × environments, each cell the latest deployment there (three queries).
+
+    Hot path: one correlated subquery per environment finds a cell's latest deployment with a
+    single probe of the ``deployment_latest`` index, where grouping every deployment would read
+    them all.
+    """
+    environments = list(environment_list())
+    latest = {
+        f"latest_{env.pk}": Subquery(
+            Deployment.objects.filter(project=OuterRef("pk"), environment_id=env.pk)
+            .order_by("-id")
+            .values("id")[:1]
+        )
+        for env in environments
+    }
+    projects = list(Project.objects.order_by("name").annotate(**latest))
+    ids = [getattr(p, f"latest_{env.pk}") for p in projects for env in environments]
+    rows = (
+        Deployment.objects.filter(id__in=[i for i in ids if i is not None])
+        .select_related("release", "created_by")
+        .defer(*(f"release__{name}" for name in (*RELEASE_HEAVY_FIELDS, "packages", "notes")))
+    )
     return Dashboard(
-        projects=list(Project.objects.order_by("name")),
-        environments=list(environment_list()),
-        cells=deployment_latest_per_cell(),
+        projects=projects,
+        environments=environments,
+        cells={(d.project_id, d.environment_id): d for d in rows},
     )
 
 
@@ -74,6 +99,7 @@ def release_list(project: Project) -> QuerySet[Release]:
     return (
         Release.objects.filter(project=project)
         .select_related("project", "channel", "created_by")
+        .defer(*RELEASE_HEAVY_FIELDS)
         .order_by("-id")
     )
 

@@ -4,12 +4,16 @@ Thin views: forms check shapes, services (``releases.releasing``, ``releases.cha
 ``deployments.services``) decide; a refusal is shown where it belongs, with its reason.
 """
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from deployserver.forms import add_service_errors
@@ -31,10 +35,62 @@ from .forms_releases import (
 RELEASES_PER_PAGE = 25
 
 
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """What a dashboard cell shows of a deployment, worked out before the template runs."""
+
+    url: str
+    version: str
+    state: str
+    label: str
+    ago: str
+    at: str
+    who: str
+    environment_id: int
+
+
+def _ago(when: datetime, now: datetime) -> str:
+    seconds = max(int((now - when).total_seconds()), 0)
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 48 * 3600:
+        return f"{seconds // 3600} h ago"
+    return f"{seconds // 86400} days ago"
+
+
+def _cell(deployment, now: datetime) -> Cell | None:
+    if deployment is None:
+        return None
+    when = deployment.finished_at or deployment.started_at or deployment.created_at
+    return Cell(
+        url=reverse("deployment-detail", args=[deployment.pk]),
+        version=deployment.release.version,
+        state=deployment.state,
+        label=deployment.get_state_display(),
+        ago=_ago(when, now),
+        at=timezone.localtime(when).strftime("%Y-%m-%d %H:%M:%S %Z"),
+        who=deployment.created_by.get_username() if deployment.created_by else "",
+        environment_id=deployment.environment_id,
+    )
+
+
 @login_required
 def dashboard(request):
-    """Projects × environments: each cell the latest deployment there (constant queries)."""
-    return render(request, "deployments/dashboard.html", {"board": selectors.dashboard()})
+    """Projects × environments: each cell the latest deployment there (constant queries).
+
+    Hot path: up to a few thousand cells, so each one is prepared here in plain Python and the
+    template only prints it.
+    """
+    board = selectors.dashboard()
+    now = timezone.now()
+    rows = [(project, [_cell(d, now) for d in cells]) for project, cells in board.rows()]
+    return render(
+        request,
+        "deployments/dashboard.html",
+        {"environments": board.environments, "projects": board.projects, "rows": rows},
+    )
 
 
 # Releases ------------------------------------------------------------------------------------
