@@ -49,6 +49,11 @@ class FeedForm(forms.Form):
             initial = {name: getattr(feed, name) for name in self.base_fields if name != "password"}
             kwargs.setdefault("initial", initial)
         super().__init__(*args, **kwargs)
+        # Shown as required; only the submitted type's one is checked (the service decides).
+        self.fields["account"].required = self.data.get("feed_type", "aws-ecr") == "aws-ecr"
+        self.fields["url"].required = self.data.get("feed_type", "docker-registry") == (
+            "docker-registry"
+        )
         if feed is not None and feed.password:
             self.fields["password"].help_text = "Leave blank to keep the stored password."
 

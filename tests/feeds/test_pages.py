@@ -75,10 +75,17 @@ def test_a_failed_test_shows_the_reason(browser):
     assert "✗ Connection refused: 127.0.0.1:9" in result.content.decode()
 
 
-def test_form_errors_are_shown_in_place(browser):
+def test_form_and_service_errors_are_shown_in_place(browser, aws_account):
     resp = browser.post(reverse("feed-create"), {"name": "X", "feed_type": "docker-registry"})
     assert resp.status_code == 400
-    assert "A Docker registry feed needs the registry&#x27;s URL." in resp.content.decode()
+    assert "This field is required." in resp.content.decode()
+    resp = browser.post(
+        reverse("feed-create"),
+        {"name": "X", "feed_type": "aws-ecr", "account": aws_account.pk, "region": "nowhere"},
+    )
+    assert resp.status_code == 400
+    assert "Enter an AWS region such as eu-west-1" in resp.content.decode()
+    assert not Feed.objects.exists()
 
 
 def test_editing_keeps_the_password_when_left_blank(browser, docker_feed):
