@@ -192,3 +192,14 @@ def test_saving_the_same_set_again_records_nothing(project, envs, admin_user):
     count = AuditEvent.objects.count()
     save(project, admin_user, VariableInput("A", "1", id=row["id"]))
     assert AuditEvent.objects.count() == count
+
+
+def test_an_environment_a_value_is_scoped_to_cannot_be_deleted(
+    admin_api, project, envs, admin_user
+):
+    # Dropping the scope silently would make a Dev-only value apply everywhere.
+    save(project, admin_user, VariableInput("Color", "blue", environments=["dev"]))
+    response = admin_api.delete(f"/api/environments/{envs['dev'].pk}/")
+    assert response.status_code == 400
+    assert "still used by" in str(response.json())
+    assert Variable.objects.get().scopes.get().environment.slug == "dev"
