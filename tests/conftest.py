@@ -33,6 +33,24 @@ def pytest_configure(config):
         )
 
 
+def _is_transactional(item: pytest.Item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")):
+        return True
+    return "transactional_db" in item.fixturenames or "live_server" in item.fixturenames
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """Run transactional tests (live server, real worker) last, as Django's runner does.
+
+    They flush every table when they end, which also removes the rows data migrations made (the
+    default lifecycle). pytest-django orders them last, but pytest then groups the tests of the
+    session-scoped browser parameter together, pulling browser tests in among the others.
+    """
+    items.sort(key=_is_transactional)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
