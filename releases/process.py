@@ -251,6 +251,9 @@ class ProcessPreview:
 def _secret_forms(secrets: list[str]) -> list[str]:
     forms: set[str] = set()
     for secret in secrets:
+        forms.add(secret)
+        if len(secret) < 4:
+            continue  # derived forms of a tiny secret would mask half the text
         forms |= {
             secret,
             json.dumps(secret, ensure_ascii=False)[1:-1],
