@@ -130,3 +130,25 @@ def test_an_error_is_shown_on_the_preview_and_in_the_editor(
     page.goto(f"{base}/process/")
     page.get_by_role("button", name="Add an ECS step").click()
     shoot(page, "process-new-step")
+
+
+@pytest.mark.e2e
+def test_steps_are_reordered_in_place(
+    signed_in, live_server, colourless_project, ecr_feed, admin_user
+):
+    from releases.process import process_for
+
+    first, second = ecs_step(ecr_feed), ecs_step(ecr_feed)
+    first["properties"]["containers"][0]["environment"] = []
+    second["name"] = "Deploy worker"
+    second["properties"]["containers"][0]["environment"] = []
+    process_update(project=colourless_project, steps=[first, second], user=admin_user)
+    page = signed_in
+    page.goto(f"{live_server.url}/projects/hello-color/process/")
+    page.locator("[data-step]").nth(1).get_by_role("button", name="Move step up").click()
+    page.locator("[data-step]").nth(0).locator('input[name$=".properties.desired_count"]').fill("5")
+    page.get_by_role("button", name="Save process").click()
+    page.get_by_text("Deployment process saved.").wait_for()
+    steps = process_for(colourless_project).steps
+    assert [s["name"] for s in steps] == ["Deploy worker", "Deploy web"]
+    assert steps[0]["properties"]["desired_count"] == 5

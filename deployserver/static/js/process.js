@@ -14,6 +14,24 @@
     return Array.from(holder.children);
   }
 
+  // The server orders steps by the index in their field names: after a move, give every step
+  // a fresh, increasing index in page order (names, ids, labels and row templates alike).
+  function renumberSteps(container) {
+    const pattern = /^(f-)?steps\[\d+\]/;
+    container.querySelectorAll(":scope > [data-step]").forEach((step) => {
+      const prefix = `steps[${counter++}]`;
+      const rename = (value) => value.replace(pattern, (m, f) => (f || "") + prefix);
+      step.querySelectorAll("[name], [id], label[for]").forEach((el) => {
+        if (el.name) el.name = rename(el.name);
+        if (el.id) el.id = rename(el.id);
+        if (el.htmlFor) el.htmlFor = rename(el.htmlFor);
+      });
+      step.querySelectorAll("template").forEach((t) => {
+        t.innerHTML = t.innerHTML.replace(/steps\[\d+\]/g, prefix);
+      });
+    });
+  }
+
   // Lists inside the process editor --------------------------------------------------------
 
   document.addEventListener("click", function (event) {
@@ -39,6 +57,17 @@
       nodes.forEach((n) => form.querySelector("[data-steps]").appendChild(n));
       form.querySelector("[data-steps-empty]").hidden = true;
       nodes[0].querySelector("input[type=text]").focus();
+      return;
+    }
+    const move = event.target.closest("[data-move-step]");
+    if (move) {
+      const step = move.closest("[data-step]");
+      const sibling = move.dataset.moveStep === "-1" ? step.previousElementSibling : step.nextElementSibling;
+      if (!sibling) return;
+      if (move.dataset.moveStep === "-1") sibling.before(step);
+      else sibling.after(step);
+      renumberSteps(step.parentElement);
+      move.focus();
       return;
     }
     const removeStep = event.target.closest("[data-remove-step]");
