@@ -64,11 +64,13 @@ def split_tags(tags: Iterable[Tag]) -> tuple[list[PackageVersion], list[Tag]]:
         if version is None:
             other.append(t)
         else:
+            # A tag that parses is already the normalised text once the "v" is dropped.
+            text = t.tag[1:] if t.tag[:1] == "v" else t.tag
             keyed.append(
                 (
                     precedence_key(version),
                     t.tag,
-                    PackageVersion(str(version), t.tag, t.digest, t.pushed_at, t.size),
+                    PackageVersion(text, t.tag, t.digest, t.pushed_at, t.size),
                 )
             )
     keyed.sort(key=lambda item: (item[0], item[1]), reverse=True)

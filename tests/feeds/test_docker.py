@@ -64,11 +64,20 @@ def test_digest_is_one_manifest_head_and_matches_the_push(docker_feed, registry_
 
 def test_catalog_pages_are_followed_through_link_headers(docker_feed, monkeypatch):
     monkeypatch.setattr(docker.DockerRegistry, "catalog_page_size", 1)
+    pages = []
+    original = requests.Session.request
+
+    def counting(self, method, url, *args, **kwargs):
+        pages.append(url)
+        return original(self, method, url, *args, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "request", counting)
     assert services.feed_packages(docker_feed, refresh=True) == [
         "team/api",
         "tools/ci/runner",
         "web",
     ]
+    assert len(pages) >= 3 and all("/v2/_catalog?" in url for url in pages)
 
 
 def test_unknown_repository_and_tag_are_not_found(docker_feed):
@@ -159,3 +168,11 @@ def test_https_to_a_plain_http_registry_is_a_tls_error(db, admin_user, registry_
 def test_the_test_summary_counts_repositories_with_credentials(docker_feed):
     assert services.feed_test(docker_feed) == "3 repositories"
     assert docker_feed.username == REGISTRY_USER
+
+
+def test_a_host_that_does_not_resolve_is_reported_as_unknown(db, admin_user):
+    feed = services.feed_create(
+        user=admin_user, name="Typo", feed_type="docker-registry", url="https://registry.invalid"
+    )
+    with pytest.raises(RegistryUnavailable, match="Unknown host: registry.invalid"):
+        services.feed_test(feed)

@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
+from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, SSLError
 from botocore.stub import Stubber
 from django.core.cache import cache
 
+from deployserver.services import aws_account_create
 from feeds import services
 from feeds.registries import ecr as ecr_module
 from feeds.registries import registry_for
@@ -155,3 +157,29 @@ def test_refused_keys_are_reported_as_bad_credentials(stubbed, feed):
     )
     with pytest.raises(ecr_module.RegistryUnavailable, match="Bad credentials"):
         services.feed_packages(feed)
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [
+        (
+            EndpointConnectionError(endpoint_url="https://api.ecr.eu-west-9.amazonaws.com/"),
+            "Unknown region eu-west-9 or no network: could not connect to https://api.ecr",
+        ),
+        (ConnectTimeoutError(endpoint_url="https://api.ecr.eu-west-9.amazonaws.com/"), "Timeout"),
+        (SSLError(endpoint_url="https://x/", error="certificate verify failed"), "TLS error"),
+    ],
+)
+def test_network_failures_name_their_reason(admin_user, db, error, reason):
+    """No real part fails this way on demand (no network here), so the mapping is checked alone."""
+    account = aws_account_create(
+        user=admin_user,
+        name="Real AWS",
+        access_key_id="AKIAIOSFODNN7EXAMPLE",
+        secret_access_key="x",
+        region="eu-west-9",
+    )
+    feed = services.feed_create(user=admin_user, name="Far", feed_type="aws-ecr", account=account)
+    registry = registry_for(feed)
+    with pytest.raises(ecr_module.RegistryUnavailable, match=reason), registry._errors():
+        raise error
