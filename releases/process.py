@@ -318,7 +318,12 @@ def process_preview(*, project: Project, environment: Environment) -> ProcessPre
     process = process_for(project)
     specs = variable_specs(project)
     secrets = sensitive_values(specs)
-    values = variables_resolve(specs, environment.pk)
+    values = variables_resolve(specs, environment.pk) | system_variables(
+        project=project,
+        environment=environment,
+        release_number=PREVIEW_RELEASE_NUMBER,
+        deployment_id=PREVIEW_DEPLOYMENT_ID,
+    )
     feeds = {f.pk: f for f in Feed.objects.select_related("account")}
     errors: dict[str, list[str]] = {}
     previews = []
@@ -340,14 +345,8 @@ def process_preview(*, project: Project, environment: Environment) -> ProcessPre
         preview.packages = {ref: vars(info) for ref, info in packages.items()}
         if len(packages) < len(step["packages"]):
             continue
-        system = system_variables(
-            project=project,
-            environment=environment,
-            release_number=PREVIEW_RELEASE_NUMBER,
-            deployment_id=PREVIEW_DEPLOYMENT_ID,
-        )
         try:
-            preview.plan = step_type.preview(step["properties"], {**values, **system}, packages)
+            preview.plan = step_type.preview(step["properties"], values, packages)
         except SubstitutionError as exc:
             for key, messages in exc.field_errors(f"{at}.properties").items():
                 errors.setdefault(key, []).extend(messages)
