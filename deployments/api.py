@@ -357,15 +357,15 @@ class DashboardView(APIView):
         )
 
 
-def _cell(deployment: Deployment | None) -> dict | None:
-    if deployment is None:
+def _cell(cell: selectors.DashboardCell | None) -> dict | None:
+    if cell is None:
         return None
     return {
-        "deployment": deployment.pk,
-        "release": deployment.release_id,
-        "version": deployment.release.version,
-        "state": deployment.state,
-        "created_at": deployment.created_at,
-        "finished_at": deployment.finished_at,
-        "created_by": deployment.created_by.get_username() if deployment.created_by else None,
+        "deployment": cell.deployment,
+        "release": cell.release,
+        "version": cell.version,
+        "state": cell.state,
+        "created_at": cell.created_at,
+        "finished_at": cell.finished_at,
+        "created_by": cell.created_by,
     }

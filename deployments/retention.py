@@ -138,10 +138,13 @@ def _delete_batch(reasons: dict[int, str]) -> int:
             object_type=Release._meta.label_lower,
             object_id=str(r.pk),
             object_repr=str(r)[:200],
-            summary=f"Retention deleted release {r.version} of {r.project.name} "
-            f"({reasons[r.pk]})"[:500],
+            summary=_summary(r, reasons[r.pk]),
         )
         for r in doomed
     )
     Release.objects.filter(pk__in=[r.pk for r in doomed]).delete()
     return len(doomed)
+
+
+def _summary(release: Release, why: str) -> str:
+    return f"Retention deleted release {release.version} of {release.project.name} ({why})"[:500]

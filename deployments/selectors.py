@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Max, OuterRef, QuerySet, Subquery
 
@@ -50,11 +51,30 @@ def deployment_latest_per_cell(
     return {(d.project_id, d.environment_id): d for d in rows}
 
 
+@dataclass(frozen=True, slots=True)
+class DashboardCell:
+    """The latest deployment of one project × environment, as the dashboard shows it."""
+
+    deployment: int
+    release: int
+    version: str
+    state: str
+    environment_id: int
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    created_by: str | None
+
+    @property
+    def when(self) -> datetime:
+        return self.finished_at or self.started_at or self.created_at
+
+
 @dataclass
 class Dashboard:
     projects: list[Project]
     environments: list[Environment]
-    cells: dict[tuple[int, int], Deployment]
+    cells: dict[tuple[int, int], DashboardCell]
 
     def rows(self):
         for project in self.projects:
@@ -70,7 +90,7 @@ def dashboard() -> Dashboard:
 
     Hot path: one correlated subquery per environment finds a cell's latest deployment with a
     single probe of the ``deployment_latest`` index, where grouping every deployment would read
-    them all.
+    them all; cells are plain rows, not model instances.
     """
     environments = list(environment_list())
     latest = {
@@ -83,15 +103,22 @@ def dashboard() -> Dashboard:
     }
     projects = list(Project.objects.order_by("name").annotate(**latest))
     ids = [getattr(p, f"latest_{env.pk}") for p in projects for env in environments]
-    rows = (
-        Deployment.objects.filter(id__in=[i for i in ids if i is not None])
-        .select_related("release", "created_by")
-        .defer(*(f"release__{name}" for name in (*RELEASE_HEAVY_FIELDS, "packages", "notes")))
+    rows = Deployment.objects.filter(id__in=[i for i in ids if i is not None]).values_list(
+        "project_id",
+        "id",
+        "release_id",
+        "release__version",
+        "state",
+        "environment_id",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "created_by__username",
     )
     return Dashboard(
         projects=projects,
         environments=environments,
-        cells={(d.project_id, d.environment_id): d for d in rows},
+        cells={(row[0], row[5]): DashboardCell(*row[1:]) for row in rows},
     )
 
 
