@@ -22,7 +22,7 @@ from deployserver.audit import MASK, audit_record, diff, snapshot
 from deployserver.models import AuditEvent
 
 from .models import Feed
-from .registries import RegistryError, Tag, registry_for
+from .registries import RegistryError, Tag, check_reference, registry_for
 from .versions import PackageVersion, VersionListing, split_tags
 
 __all__ = [
@@ -166,6 +166,7 @@ def feed_packages(feed: Feed, q: str = "", *, refresh: bool = False) -> list[str
 def feed_version_listing(feed: Feed, package_id: str, *, refresh: bool = False) -> VersionListing:
     """One repository's tags split into versions (newest first) and other tags, cached."""
     # Hot path: a warm call is one cache read; tuples unpickle much faster than dataclasses.
+    check_reference(package_id)
     key = _cache_key(feed, "versions", package_id)
     cached = None if refresh else cache.get(key)
     if cached is not None:
@@ -199,6 +200,7 @@ def feed_versions(
 
 def feed_resolve_digest(feed: Feed, package_id: str, tag: str) -> str:
     """The digest a tag points at now (ECR: DescribeImages; Docker v2: one manifest HEAD)."""
+    check_reference(package_id, tag)
     return registry_for(feed).digest(package_id, tag)
 
 
@@ -206,9 +208,11 @@ def feed_image_reference(
     feed: Feed, package_id: str, *, tag: str | None = None, digest: str | None = None
 ) -> str:
     """``host/repo@sha256:…`` when a digest is given, else ``host/repo:tag``."""
+    check_reference(package_id, tag)
     return registry_for(feed).image_reference(package_id, tag=tag, digest=digest)
 
 
 def feed_repository_reference(feed: Feed, package_id: str) -> str:
     """``host/repo``, the image reference without tag or digest."""
+    check_reference(package_id)
     return registry_for(feed).repository_reference(package_id)

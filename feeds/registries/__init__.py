@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import Registry, RegistryError, RegistryNotFound, RegistryUnavailable, Tag
+from .base import (
+    InvalidReference,
+    Registry,
+    RegistryError,
+    RegistryNotFound,
+    RegistryUnavailable,
+    Tag,
+    check_reference,
+)
 
 if TYPE_CHECKING:
     from feeds.models import Feed
 
 __all__ = [
+    "InvalidReference",
+    "check_reference",
     "Registry",
     "RegistryError",
     "RegistryNotFound",

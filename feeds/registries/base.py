@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +33,30 @@ class RegistryUnavailable(RegistryError):
     """The registry could not be reached or refused us: network, TLS, credentials, 5xx."""
 
     status = 502
+
+
+class InvalidReference(RegistryError):
+    """A repository name or tag that no registry accepts; asking would only mislead."""
+
+    status = 400
+
+
+# The grammar of the OCI distribution spec (ECR uses the same).
+REPOSITORY_NAME = re.compile(
+    r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
+)
+TAG_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+
+
+def check_reference(package_id: str, tag: str | None = None) -> None:
+    """Refuse names the registry would never have, before they reach a URL or an API call."""
+    if len(package_id) > 255 or not REPOSITORY_NAME.fullmatch(package_id):
+        raise InvalidReference(
+            f"{package_id!r} is not a repository name (lower-case letters, digits, "
+            "separators . _ - and / between path components)."
+        )
+    if tag is not None and not TAG_NAME.fullmatch(tag):
+        raise InvalidReference(f"{tag!r} is not an image tag.")
 
 
 @dataclass(frozen=True, slots=True)

@@ -194,3 +194,12 @@ def test_the_schema_documents_the_package_routes(admin_api):
     schema = admin_api.get("/api/schema/", {"format": "json"}).json()
     assert "/api/feeds/{id}/packages/{package_id}/versions/" in schema["paths"]
     assert "/api/feeds/{id}/test/" in schema["paths"]
+
+
+def test_names_no_registry_accepts_are_a_400_without_asking_it(admin_api):
+    dead = DockerFeedFactory()  # nothing listens: a registry call would answer 502
+    resp = admin_api.get(f"/api/feeds/{dead.pk}/packages/Team/../api/versions/")
+    assert resp.status_code == 400
+    assert "is not a repository name" in resp.json()["detail"]
+    resp = admin_api.get(f"/api/feeds/{dead.pk}/packages/team/api/digest/", {"tag": "a b"})
+    assert resp.status_code == 400 and resp.json()["detail"] == "'a b' is not an image tag."
