@@ -12,6 +12,7 @@ rollout is followed too. Nothing is ever deregistered.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,25 @@ if TYPE_CHECKING:
 ecs_client = client
 sleep = time.sleep
 clock = time.monotonic
+
+# A boto3 client costs ~0.3 s to build (botocore loads its models); a worker reuses one per
+# account version and region for a few minutes (assumed-role credentials outlive that).
+CLIENT_SECONDS = 300.0
+_clients: dict[tuple, tuple[float, object]] = {}
+_clients_lock = threading.Lock()
+
+
+def _ecs_for(account: AwsAccount, region: str):
+    key = (ecs_client, account.pk, account.updated_at, account.endpoint_url, region)
+    now = time.monotonic()
+    with _clients_lock:
+        cached = _clients.get(key)
+        if cached and now - cached[0] < CLIENT_SECONDS:
+            return cached[1]
+    made = ecs_client(account, "ecs", region)
+    with _clients_lock:
+        _clients[key] = (now, made)
+    return made
 
 
 def _short(arn: str) -> str:
@@ -102,7 +122,7 @@ def run_ecs_step(run: DeploymentRun, step: dict) -> None:
     account = AwsAccount.objects.filter(slug=plan.aws_account).first()
     if account is None:
         raise StepFailed(f"No AWS account '{plan.aws_account}' (step property aws_account).")
-    ecs = ecs_client(account, "ecs", plan.region)
+    ecs = _ecs_for(account, plan.region)
     log.info(f"AWS account {account.name}, region {plan.region}, cluster {cluster}.")
 
     service = describe_service(ecs, cluster, service_name)

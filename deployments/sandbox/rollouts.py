@@ -8,11 +8,16 @@ deployment drains. A task definition whose image tag contains ``fail`` never bec
 its tasks stop with a reason and the rollout ends ``FAILED``; with the circuit breaker's rollback
 on, ECS rolls back to the previous task definition, as AWS does.
 
-Progress is computed from the clock when services are described, so no thread is needed.
+Progress is computed from the clock when services are described, so no thread is needed. The
+service's tasks exist too (moto's own services start none): a completed rollout leaves
+``desiredCount`` RUNNING tasks of the new revision and stops the previous ones, and a failing one
+leaves STOPPED tasks with their ``stoppedReason``, so ``ListTasks``/``DescribeTasks`` answer as on
+AWS (tools that count running tasks, such as ``ecs deploy``, see the rollout finish).
 """
 
 from __future__ import annotations
 
+import copy
 import os
 import threading
 import time
@@ -87,6 +92,47 @@ def _deployment(service, task_definition: str, desired: int, state: str) -> dict
     }
 
 
+def _start_tasks(backend, service, task_definition: str, count: int, started_by: str) -> list:
+    """moto tasks of ``service`` (RUNNING, and kept so: tasks are frozen in their state)."""
+    from moto.ecs.models import Task
+    from moto.moto_api import state_manager
+
+    state_manager.set_transition(
+        model_name="ecs::task", transition={"progression": "manual", "times": 10**9}
+    )
+    try:
+        cluster = backend._get_cluster(service.cluster_name)
+        # moto cannot attach a network interface to an awsvpc task (it crashes): the task is
+        # made from a copy that claims another network mode; its ARN and containers are the same.
+        definition = copy.copy(backend.describe_task_definition(task_definition))
+        definition.network_mode = "bridge"
+        tasks = [
+            Task(
+                cluster,
+                definition,
+                None,
+                None,
+                backend,
+                group=f"service:{service.name}",
+                launch_type=service.launch_type or "",
+                started_by=started_by,
+            )
+            for _ in range(count)
+        ]
+    except Exception:  # noqa: BLE001 - a service moto cannot start tasks for simply has none
+        return []
+    for task in tasks:
+        backend.tasks.setdefault(cluster.name, {})[task.task_arn] = task
+    return tasks
+
+
+def _stop_tasks(tasks: list, reason: str) -> None:
+    for task in tasks:
+        task.last_status = "STOPPED"
+        task.desired_status = "STOPPED"
+        task.stopped_reason = reason
+
+
 def _circuit_breaker(service) -> dict[str, Any]:
     config = getattr(service, "deployment_configuration", None) or {}
     return config.get("deploymentCircuitBreaker") or {}
@@ -136,6 +182,10 @@ def _advance(backend, service) -> None:
         ):
             rollout["stopped"] += 1
             dep["failedTasks"] = rollout["stopped"]
+            _stop_tasks(
+                _start_tasks(backend, service, dep["taskDefinition"], 1, dep["id"]),
+                "Essential container in task exited",
+            )
             _event(
                 service,
                 f"(service {name}) has stopped 1 running tasks: (task {uuid.uuid4().hex}). "
@@ -162,6 +212,13 @@ def _advance(backend, service) -> None:
                 updatedAt=_now(),
             )
             service.deployments[:] = [dep]
+            _stop_tasks(
+                getattr(service, "_sandbox_tasks", []),
+                f"Scaling activity initiated by (deployment {dep['id']})",
+            )
+            service._sandbox_tasks = _start_tasks(
+                backend, service, dep["taskDefinition"], desired, dep["id"]
+            )
             _event(service, f"(service {name}) has reached a steady state.")
             _event(service, f"(service {name}) (deployment {dep['id']}) deployment completed.")
             service._sandbox_rollout = None
