@@ -56,7 +56,7 @@ urlpatterns = [
     path("api/dashboard/", deployments_api.DashboardView.as_view(), name="dashboard-api"),
     path("api/", include(router.urls)),
     path("admin/", admin.site.urls),
-    # Before urls_ui: the dashboard at / is the deployments one.
+    # The dashboard at / and the release and channel pages.
     path("", include("deployments.urls_releases")),
     path("", include("deployserver.urls_ui")),
     path("", include("feeds.urls")),

@@ -69,6 +69,8 @@ class LifecycleSerializer(serializers.ModelSerializer):
             "slug",
             "description",
             "is_default",
+            "retention_releases",
+            "retention_days",
             "phases",
             "created_at",
             "updated_at",

@@ -39,6 +39,27 @@ class LifecycleForm(forms.Form):
     name = forms.CharField(max_length=100)
     slug = forms.SlugField(max_length=100, required=False, help_text=SLUG_HELP)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    retention_releases = forms.IntegerField(
+        min_value=0,
+        initial=0,
+        required=False,
+        label="Keep the last releases",
+        help_text="Per project; 0 turns this rule off.",
+    )
+    retention_days = forms.IntegerField(
+        min_value=0,
+        initial=0,
+        required=False,
+        label="Keep releases of the last days",
+        help_text="0 turns this rule off. With both off, every release is kept. A release "
+        "deployed now, or the one before it, is never deleted.",
+    )
+
+    def clean_retention_releases(self) -> int:
+        return self.cleaned_data["retention_releases"] or 0  # left blank: the rule is off
+
+    def clean_retention_days(self) -> int:
+        return self.cleaned_data["retention_days"] or 0
 
     @classmethod
     def for_lifecycle(cls, lifecycle: Lifecycle, data=None) -> "LifecycleForm":

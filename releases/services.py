@@ -19,7 +19,7 @@ from .channels import channel_default
 from .models import Environment, Lifecycle, Phase, PhaseEnvironment, Project
 
 ENVIRONMENT_FIELDS = ("name", "slug", "description", "sort_order")
-LIFECYCLE_FIELDS = ("name", "slug", "description")
+LIFECYCLE_FIELDS = ("name", "slug", "description", "retention_releases", "retention_days")
 PROJECT_FIELDS = ("name", "slug", "description", "lifecycle", "version_template", "pin_digest")
 
 

@@ -133,3 +133,29 @@ def test_retention_is_a_celery_task_on_the_beat_schedule(bare_project):
     result = app.tasks["deployments.retention"].apply()
     assert result.get() == 1
     assert remaining(bare_project) == ["1.0.2", "1.0.3"]
+
+
+def test_retention_is_set_on_the_lifecycle_through_the_api_and_the_form(
+    admin_api, client, admin_user, standard_lifecycle
+):
+    url = f"/api/lifecycles/{standard_lifecycle.pk}/"
+    response = admin_api.patch(url, {"retention_releases": 5}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["retention_releases"] == 5
+    assert admin_api.patch(url, {"retention_days": -1}, format="json").status_code == 400
+
+    client.force_login(admin_user)
+    page = client.get(f"/lifecycles/{standard_lifecycle.slug}/edit/").content.decode()
+    assert 'name="retention_releases" value="5"' in page
+    data = {
+        "name": "Standard",
+        "slug": "standard",
+        "description": "",
+        "retention_releases": "",
+        "retention_days": "30",
+        "phases-TOTAL_FORMS": "0",
+        "phases-INITIAL_FORMS": "0",
+    }
+    assert client.post(f"/lifecycles/{standard_lifecycle.slug}/edit/", data).status_code == 302
+    standard_lifecycle.refresh_from_db()
+    assert (standard_lifecycle.retention_releases, standard_lifecycle.retention_days) == (0, 30)
