@@ -164,3 +164,12 @@ def test_create_a_release_with_an_older_version_try_prod_first_then_see_the_dash
     expect(picker.locator("option")).to_have_count(1)
     expect(picker).to_have_value("2.1.0-rc.1")
     shoot(page, "release-create-previews")
+
+    # Retention is a lifecycle setting.
+    page.goto(f"{live_server.url}/lifecycles/standard/edit/")
+    page.get_by_label("Keep the last releases").fill("20")
+    shoot(page, "lifecycle-retention")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".msg-success")).to_have_text("Lifecycle Standard saved.")
+    hello.lifecycle.refresh_from_db()
+    assert hello.lifecycle.retention_releases == 20
