@@ -111,7 +111,7 @@ class EcrRegistry(Registry):
 
     def _cache_key(self, kind: str) -> str:
         account = self.feed.account
-        stamp = int(account.updated_at.timestamp()) if account.updated_at else 0
+        stamp = f"{account.updated_at.timestamp():.6f}" if account.updated_at else "0"
         scope = self.feed.registry_id or "own"
         return f"feeds:ecr-{kind}:{account.pk}:{stamp}:{self.feed.region}:{scope}"
 

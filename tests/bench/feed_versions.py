@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 ECR_TAGS = int(os.environ.get("BENCH_ECR_TAGS", 5000))
 DOCKER_TAGS = int(os.environ.get("BENCH_DOCKER_TAGS", 2000))
-COLD_RUNS = 5
+COLD_RUNS = 7
 WARM_RUNS = 30
 
 
