@@ -38,10 +38,10 @@ class DockerRegistry(Registry):
     catalog_page_size = 1000
     tags_page_size = 1000
 
-    def __init__(self, feed, *, session: requests.Session | None = None):
+    def __init__(self, feed):
         super().__init__(feed)
         self.base = feed.url.rstrip("/")
-        self.session = session or requests.Session()
+        self.session = requests.Session()
         self.session.headers["User-Agent"] = "deployserver"
         self._basic = None
         if feed.username:
