@@ -293,7 +293,10 @@ class DeploymentRun:
         if state == Deployment.State.SUCCESS:
             from .services import deployment_auto_deploy
 
-            deployment_auto_deploy(release=self.release)
+            try:
+                deployment_auto_deploy(release=self.release)
+            except Exception:  # the deployment succeeded; a refused next phase is not its failure
+                logger.exception("deployment %s: queueing automatic deployments failed", d.pk)
         return state
 
 

@@ -53,6 +53,9 @@ class Command(BaseCommand):
 
         env = dict(os.environ)
         env.setdefault("DJANGO_SETTINGS_MODULE", "deployserver.settings")
+        if not no_sandbox:
+            # Sandbox rollouts take seconds, not minutes: follow them closely in the demo.
+            env.setdefault("DEPLOYSERVER_ROLLOUT_POLL_SECONDS", "1")
         host, _, port = bind.rpartition(":")
         processes = [
             subprocess.Popen(
