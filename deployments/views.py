@@ -135,7 +135,7 @@ def deployment_cancel(request, pk: int):
 
 
 # What the services refuse with: lifecycle rules, and the same release already queued there.
-REFUSED = (ValidationError, getattr(services, "DeploymentConflict", ValidationError))
+REFUSED = (ValidationError, services.DeploymentConflict)
 
 
 def _queue(request, deployment: Deployment, action):
