@@ -148,11 +148,15 @@ def _database_url(name: str) -> str:
     return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{name}"
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker):
-    """A ``celery worker`` process on the test database; tests using it need ``transactional_db``.
+WORKER_NAME = f"tests-{os.getpid()}@{socket.gethostname()}"
 
-    Yields the Popen object; the worker is stopped at the end of the session.
+
+@pytest.fixture(scope="session")
+def _celery_worker(django_db_setup, django_db_blocker):
+    """One ``celery worker`` process for the session, on the test database, idle at first.
+
+    It listens to a queue nobody sends to; ``celery_worker_process`` makes it take the app's
+    queue for the length of one test, so tests without it see their tasks stay queued.
     """
     from django.db import connection
 
@@ -165,17 +169,16 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "deployserver", "worker", "--loglevel=INFO",
          "--concurrency=2", "--without-gossip", "--without-mingle",
-         "-n", f"tests-{os.getpid()}@%h"],
+         "-Q", f"tests-idle-{os.getpid()}", "-n", f"tests-{os.getpid()}@%h"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 30
-    name = f"tests-{os.getpid()}@{socket.gethostname()}"
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(
                 f"celery worker exited with {proc.returncode}; see data/test-worker.log"
             )
-        if app.control.ping(timeout=0.5, destination=[name]):
+        if app.control.ping(timeout=0.5, destination=[WORKER_NAME]):
             break
     else:
         proc.kill()
@@ -187,6 +190,27 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
+
+
+@pytest.fixture
+def celery_worker_process(_celery_worker):
+    """The worker process, consuming the app's queue during this test; tests using it need
+    ``transactional_db``. Yields the Popen object.
+    """
+    from deployserver.celery import app
+
+    queue = app.conf.task_default_queue
+
+    def control(command: str) -> None:
+        replies = getattr(app.control, command)(
+            queue, destination=[WORKER_NAME], reply=True, timeout=5
+        )
+        if not replies or "ok" not in replies[0].get(WORKER_NAME, {}):
+            raise RuntimeError(f"celery worker did not {command} {queue}: {replies!r}")
+
+    control("add_consumer")
+    yield _celery_worker
+    control("cancel_consumer")
 
 
 # Browser -----------------------------------------------------------------------------------------
