@@ -88,9 +88,7 @@ def test_urls_switch_to_postgresql_and_redis(tmp_path):
 
 def test_secrets_kept_in_the_data_directory_are_read_and_the_environment_wins(tmp_path):
     old, new = crypto.generate_key(), crypto.generate_key()
-    (tmp_path / "secrets.env").write_text(
-        f"SECRET_KEY=from-file\nDEPLOYSERVER_MASTER_KEY={old}\n"
-    )
+    (tmp_path / "secrets.env").write_text(f"SECRET_KEY=from-file\nDEPLOYSERVER_MASTER_KEY={old}\n")
     loaded = json.loads(load_settings(tmp_path).stdout)
     assert (loaded["secret_key"], loaded["master_keys"]) == ("from-file", [old])
     loaded = json.loads(load_settings(tmp_path, DEPLOYSERVER_MASTER_KEY=f"{new}, {old}").stdout)
