@@ -93,3 +93,20 @@ def test_log_api_returns_the_lines_after_a_seq_and_says_when_the_log_is_finished
     assert any("completed: 2 of 2 tasks running" in line["text"] for line in rest["lines"])
     bad = admin_api.get(f"/api/deployments/{deployment.pk}/log/?after=soon")
     assert bad.status_code == 400 and "after" in bad.json()
+
+
+def test_image_goes_by_tag_when_the_project_does_not_pin_digests(release):
+    from deployments.engine import deployment_execute
+    from releases.models import Environment
+
+    release.project.pin_digest = False
+    release.project.save(update_fields=["pin_digest"])
+    deployment = Deployment.objects.create(
+        release=release, project=release.project, environment=Environment.objects.get(slug="dev")
+    )
+    assert deployment_execute(deployment.pk) == Deployment.State.SUCCESS
+    deployment.refresh_from_db()
+    ecs = client(AwsAccount.objects.get(name=seed.ACCOUNT_NAME), "ecs")
+    td = ecs.describe_task_definition(taskDefinition=deployment.outputs["task_definition_arn"])
+    image = td["taskDefinition"]["containerDefinitions"][0]["image"]
+    assert image.endswith("/hello-color:1.0.1")

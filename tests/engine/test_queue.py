@@ -137,3 +137,18 @@ def test_reaper_fails_deployments_whose_worker_stopped_beating_and_starts_the_ne
     assert lost.log_lines.get().level == LogLine.Level.ERROR
     assert alive.state == Deployment.State.EXECUTING
     assert enqueued == [waiting.pk]
+
+
+def test_an_unexpected_error_ends_the_deployment_failed_never_executing(release, monkeypatch):
+    from deployments import ecs_run
+
+    def broken(run, step):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(ecs_run, "run_ecs_step", broken)
+    deployment = queued(release)
+
+    assert deployment_execute(deployment.pk) == Deployment.State.FAILED
+    deployment.refresh_from_db()
+    assert deployment.error == "Internal error: RuntimeError: disk full"
+    assert deployment.finished_at is not None
