@@ -11,7 +11,6 @@ from deployments.sandbox import rollouts
 
 # Read by the Celery worker process too (it starts with this environment).
 os.environ["DEPLOYSERVER_ROLLOUT_POLL_SECONDS"] = "0.2"
-os.environ["MOTO_ECS_SERVICE_RUNNING"] = "2"
 ROLLOUT_SECONDS = 1.0
 
 
@@ -24,7 +23,8 @@ def _fresh_cache():
 
 @pytest.fixture
 def fast_rollouts(settings, monkeypatch):
-    rollouts.install()
+    rollouts.install()  # in this process, where the moto server runs
+    monkeypatch.setenv("MOTO_ECS_SERVICE_RUNNING", "2")  # read by moto's create_service
     monkeypatch.setattr(rollouts, "ROLLOUT_SECONDS", ROLLOUT_SECONDS)
     settings.DEPLOYSERVER_ROLLOUT_POLL_SECONDS = 0.2
 
