@@ -42,7 +42,8 @@ SIZES = (10, 1000)
 URLS = (
     ("API  GET /api/projects/               (page of 50) ", "api", "/api/projects/"),
     ("API  GET /api/projects/?page_size=500 (page of 500)", "api", "/api/projects/?page_size=500"),
-    ("Page GET /projects/                   (all rows)   ", "page", "/projects/"),
+    ("Page GET /projects/                   (first page) ", "page", "/projects/"),
+    ("Page GET /projects/?page=10           (page 10)    ", "page", "/projects/?page=10"),
 )
 
 
