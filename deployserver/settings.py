@@ -234,6 +234,9 @@ AWS_CONNECT_TIMEOUT = env.float("AWS_CONNECT_TIMEOUT", default=3.0)
 AWS_READ_TIMEOUT = env.float("AWS_READ_TIMEOUT", default=10.0)
 AWS_MAX_ATTEMPTS = env.int("AWS_MAX_ATTEMPTS", default=5)
 
+# How long a registry's repository and tag listings are cached (refresh=1 bypasses it).
+FEED_CACHE_SECONDS = env.int("FEED_CACHE_SECONDS", default=60)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

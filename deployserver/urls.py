@@ -54,7 +54,7 @@ urlpatterns = [
         name="project-channel-api",
     ),
     path("api/dashboard/", deployments_api.DashboardView.as_view(), name="dashboard-api"),
-    path("api/", include(router.urls)),
+    path("api/", include((router.urls, "api"))),
     path("admin/", admin.site.urls),
     # The dashboard at / and the release and channel pages.
     path("", include("deployments.urls_releases")),

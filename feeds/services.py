@@ -58,7 +58,7 @@ DOCKER_ONLY = {"url": "", "username": "", "password": ""}
 
 
 def _cache_seconds() -> int:
-    return getattr(settings, "FEED_CACHE_SECONDS", 60)
+    return settings.FEED_CACHE_SECONDS
 
 
 # Writes -------------------------------------------------------------------------------------

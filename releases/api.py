@@ -165,9 +165,7 @@ class ChannelViewSet(ServiceModelViewSet):
         return get_object_or_404(Project, slug=self.kwargs["slug"])
 
     def get_queryset(self):
-        return Channel.objects.filter(project__slug=self.kwargs["slug"]).select_related(
-            "lifecycle"
-        )
+        return Channel.objects.filter(project__slug=self.kwargs["slug"]).select_related("lifecycle")
 
     def get_object(self):
         return get_object_or_404(self.get_queryset(), slug=self.kwargs["channel_slug"])

@@ -1,6 +1,7 @@
 """Environments, lifecycles with their phases, projects, variables, channels and releases."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from deployserver.crypto import EncryptedTextField
@@ -108,11 +109,20 @@ class PhaseEnvironment(models.Model):
         return f"{self.phase} → {self.environment}"
 
 
+def validate_project_slug(value: str) -> None:
+    # /projects/new/ is the page that creates a project.
+    if value in RESERVED_PROJECT_SLUGS:
+        raise ValidationError(f"'{value}' is reserved; choose another slug.")
+
+
+RESERVED_PROJECT_SLUGS = frozenset({"new"})
+
+
 class Project(models.Model):
     """Something that is released and deployed: a service made of one or more images."""
 
     name = models.CharField(max_length=100, unique=True)
-    slug = models.SlugField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True, validators=[validate_project_slug])
     description = models.TextField(blank=True)
     lifecycle = models.ForeignKey(Lifecycle, on_delete=models.PROTECT, related_name="projects")
     version_template = models.CharField(
@@ -278,4 +288,3 @@ class Release(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project.name} {self.version}"
-

@@ -7,6 +7,7 @@ Thin views: forms check the input's shape, ``releases.services`` decides; a serv
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
@@ -24,6 +25,9 @@ def _render(request, template: str, context: dict, *, rejected: bool = False):
 
 
 # Environments ----------------------------------------------------------------------------------
+
+
+PROJECT_PAGE_SIZE = 50
 
 
 @login_required
@@ -182,7 +186,16 @@ def lifecycle_delete(request, slug):
 
 @login_required
 def project_list(request):
-    return render(request, "releases/project_list.html", {"projects": selectors.project_list()})
+    projects = selectors.project_list()
+    query = request.GET.get("q", "").strip()
+    if query:
+        projects = projects.filter(name__icontains=query)
+    page = Paginator(projects, PROJECT_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "releases/project_list.html",
+        {"projects": page.object_list, "page": page, "query": query},
+    )
 
 
 @login_required

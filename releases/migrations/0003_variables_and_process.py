@@ -6,58 +6,120 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('releases', '0002_default_lifecycle'),
+        ("releases", "0002_default_lifecycle"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DeploymentProcess',
+            name="DeploymentProcess",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('steps', models.JSONField(blank=True, default=list)),
-                ('version', models.PositiveIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('project', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='deployment_process', to='releases.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("steps", models.JSONField(blank=True, default=list)),
+                ("version", models.PositiveIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "project",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deployment_process",
+                        to="releases.project",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Variable',
+            name="Variable",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('type', models.CharField(choices=[('text', 'Text'), ('sensitive', 'Sensitive'), ('aws-account', 'AWS account')], default='text', max_length=20)),
-                ('value', models.TextField(blank=True)),
-                ('secret_value', deployserver.crypto.EncryptedTextField(blank=True)),
-                ('sort_order', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='variables', to='releases.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("text", "Text"),
+                            ("sensitive", "Sensitive"),
+                            ("aws-account", "AWS account"),
+                        ],
+                        default="text",
+                        max_length=20,
+                    ),
+                ),
+                ("value", models.TextField(blank=True)),
+                ("secret_value", deployserver.crypto.EncryptedTextField(blank=True)),
+                ("sort_order", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="variables",
+                        to="releases.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['project', 'sort_order', 'id'],
+                "ordering": ["project", "sort_order", "id"],
             },
         ),
         migrations.CreateModel(
-            name='VariableScope',
+            name="VariableScope",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('environment', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='releases.environment')),
-                ('variable', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='scopes', to='releases.variable')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "environment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="releases.environment",
+                    ),
+                ),
+                (
+                    "variable",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="scopes",
+                        to="releases.variable",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='variable',
-            name='environments',
-            field=models.ManyToManyField(blank=True, related_name='+', through='releases.VariableScope', to='releases.environment'),
+            model_name="variable",
+            name="environments",
+            field=models.ManyToManyField(
+                blank=True,
+                related_name="+",
+                through="releases.VariableScope",
+                to="releases.environment",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='variablescope',
-            constraint=models.UniqueConstraint(fields=('variable', 'environment'), name='variable_scope_once'),
+            model_name="variablescope",
+            constraint=models.UniqueConstraint(
+                fields=("variable", "environment"), name="variable_scope_once"
+            ),
         ),
         migrations.AddIndex(
-            model_name='variable',
-            index=models.Index(fields=['project', 'sort_order'], name='releases_va_project_6c6902_idx'),
+            model_name="variable",
+            index=models.Index(
+                fields=["project", "sort_order"], name="releases_va_project_6c6902_idx"
+            ),
         ),
     ]

@@ -6,88 +6,157 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('releases', '0003_variables_and_process'),
+        ("releases", "0003_variables_and_process"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='lifecycle',
-            name='retention_days',
-            field=models.PositiveIntegerField(default=0, help_text='Keep releases made in the last N days (0: keep all).'),
+            model_name="lifecycle",
+            name="retention_days",
+            field=models.PositiveIntegerField(
+                default=0, help_text="Keep releases made in the last N days (0: keep all)."
+            ),
         ),
         migrations.AddField(
-            model_name='lifecycle',
-            name='retention_releases',
-            field=models.PositiveIntegerField(default=0, help_text='Keep the last N releases of each project (0: keep all).'),
+            model_name="lifecycle",
+            name="retention_releases",
+            field=models.PositiveIntegerField(
+                default=0, help_text="Keep the last N releases of each project (0: keep all)."
+            ),
         ),
         migrations.AddField(
-            model_name='project',
-            name='pin_digest',
-            field=models.BooleanField(default=True, help_text='Deploy images by the digest pinned in the release (when known), not by tag.'),
+            model_name="project",
+            name="pin_digest",
+            field=models.BooleanField(
+                default=True,
+                help_text="Deploy images by the digest pinned in the release (when known), not by tag.",
+            ),
         ),
         migrations.AddField(
-            model_name='project',
-            name='version_template',
-            field=models.CharField(blank=True, help_text='Next release number, e.g. 1.2.i (i: increments). Blank: bump the last patch.', max_length=100),
+            model_name="project",
+            name="version_template",
+            field=models.CharField(
+                blank=True,
+                help_text="Next release number, e.g. 1.2.i (i: increments). Blank: bump the last patch.",
+                max_length=100,
+            ),
         ),
         migrations.CreateModel(
-            name='Channel',
+            name="Channel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('slug', models.SlugField(max_length=100)),
-                ('description', models.TextField(blank=True)),
-                ('is_default', models.BooleanField(default=False)),
-                ('rules', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('lifecycle', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='channels', to='releases.lifecycle')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='channels', to='releases.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                ("slug", models.SlugField(max_length=100)),
+                ("description", models.TextField(blank=True)),
+                ("is_default", models.BooleanField(default=False)),
+                ("rules", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "lifecycle",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="channels",
+                        to="releases.lifecycle",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="channels",
+                        to="releases.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['project', '-is_default', 'name'],
+                "ordering": ["project", "-is_default", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Release',
+            name="Release",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.CharField(max_length=100)),
-                ('notes', models.TextField(blank=True)),
-                ('packages', models.JSONField(blank=True, default=dict)),
-                ('process_snapshot', models.JSONField(blank=True, default=list)),
-                ('variables_snapshot', models.JSONField(blank=True, default=list)),
-                ('variables_snapshot_at', models.DateTimeField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='releases', to='releases.channel')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='releases', to='releases.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.CharField(max_length=100)),
+                ("notes", models.TextField(blank=True)),
+                ("packages", models.JSONField(blank=True, default=dict)),
+                ("process_snapshot", models.JSONField(blank=True, default=list)),
+                ("variables_snapshot", models.JSONField(blank=True, default=list)),
+                ("variables_snapshot_at", models.DateTimeField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="releases",
+                        to="releases.channel",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="releases",
+                        to="releases.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['project', '-created_at', '-id'],
+                "ordering": ["project", "-created_at", "-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='channel',
-            constraint=models.UniqueConstraint(fields=('project', 'slug'), name='channel_slug_unique'),
+            model_name="channel",
+            constraint=models.UniqueConstraint(
+                fields=("project", "slug"), name="channel_slug_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='channel',
-            constraint=models.UniqueConstraint(fields=('project', 'name'), name='channel_name_unique'),
+            model_name="channel",
+            constraint=models.UniqueConstraint(
+                fields=("project", "name"), name="channel_name_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='channel',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_default', True)), fields=('project',), name='one_default_channel_per_project'),
+            model_name="channel",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_default", True)),
+                fields=("project",),
+                name="one_default_channel_per_project",
+            ),
         ),
         migrations.AddIndex(
-            model_name='release',
-            index=models.Index(fields=['project', '-id'], name='release_project_newest'),
+            model_name="release",
+            index=models.Index(fields=["project", "-id"], name="release_project_newest"),
         ),
         migrations.AddConstraint(
-            model_name='release',
-            constraint=models.UniqueConstraint(fields=('project', 'version'), name='release_version_unique'),
+            model_name="release",
+            constraint=models.UniqueConstraint(
+                fields=("project", "version"), name="release_version_unique"
+            ),
         ),
     ]

@@ -18,22 +18,10 @@ import os
 import statistics
 import sys
 import time
-import warnings
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "deployserver.settings")
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/deployserver")
-os.environ.setdefault("SECRET_KEY", "bench")
-os.environ.setdefault("DEPLOYSERVER_MASTER_KEY", (ROOT / "tests/master.key").read_text().strip())
-os.environ.setdefault("CACHE_URL", "locmemcache://")
-os.environ.setdefault("CELERY_BROKER_URL", "memory://")
+from benchsetup import setup_django  # noqa: E402
 
-import django  # noqa: E402
-
-warnings.filterwarnings("ignore", message="No directory at", module="django.core.handlers.base")
-django.setup()
+setup_django()
 
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402

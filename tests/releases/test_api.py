@@ -214,8 +214,9 @@ def test_a_project_is_addressed_by_slug_and_defaults_to_the_default_lifecycle(ad
         ({"name": "Other", "slug": "shop"}, "slug"),
         ({"name": ""}, "name"),
         ({"name": "X", "lifecycle": "nope"}, "lifecycle"),
+        ({"name": "New"}, "slug"),
     ],
-    ids=["dup-name", "dup-slug", "empty-name", "unknown-lifecycle"],
+    ids=["dup-name", "dup-slug", "empty-name", "unknown-lifecycle", "reserved-slug"],
 )
 def test_bad_project_input_gets_400_with_the_field(admin_api, payload, field):
     ProjectFactory(name="Shop", slug="shop")

@@ -229,3 +229,18 @@ def test_account_secret_never_reaches_a_page(admin_client, everything):
     edit = admin_client.get(reverse("account-edit", kwargs={"slug": "sandbox"})).content.decode()
     assert "Leave blank to keep the current secret." in edit
     assert 'name="secret_access_key"' in edit
+
+
+def test_projects_page_shows_fifty_a_page_and_filters_by_name(admin_client):
+    ProjectFactory.create_batch(55)
+    ProjectFactory(name="Billing API", slug="billing-api")
+
+    first = admin_client.get(reverse("projects")).content.decode()
+    second = admin_client.get(reverse("projects") + "?page=2").content.decode()
+    filtered = admin_client.get(reverse("projects") + "?q=billing").content.decode()
+
+    assert first.count("<tr>") - 1 == 50  # the header row, then one row per project
+    assert "Page 1 of 2" in first
+    assert second.count("<tr>") - 1 == 6
+    assert "Billing API" in filtered and filtered.count("<tr>") - 1 == 1
+    assert "No project matches" in admin_client.get(reverse("projects") + "?q=zzz").content.decode()
