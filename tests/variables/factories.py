@@ -9,6 +9,7 @@ from tests.releases.factories import ProjectFactory
 class VariableFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Variable
+        skip_postgeneration_save = True  # scopes are rows of their own; the variable is saved
 
     project = factory.SubFactory(ProjectFactory)
     name = factory.Sequence(lambda n: f"Var{n}")
