@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from . import services
@@ -112,7 +113,12 @@ def audit_list(request):
     return render(
         request,
         "deployserver/audit_list.html",
-        {"form": form, "page": page, "selected": selected},
+        {
+            "form": form,
+            "page": page,
+            "selected": selected,
+            "pager_extra": urlencode({"object_type": selected}) if selected else "",
+        },
     )
 
 

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 
 from deployserver.forms import add_service_errors
 from deployserver.views import confirm_delete, write_permission
@@ -194,7 +195,12 @@ def project_list(request):
     return render(
         request,
         "releases/project_list.html",
-        {"projects": page.object_list, "page": page, "query": query},
+        {
+            "projects": page.object_list,
+            "page": page,
+            "query": query,
+            "pager_extra": urlencode({"q": query}) if query else "",
+        },
     )
 
 
