@@ -10,6 +10,7 @@ from feeds.models import Feed
 from feeds.registries import RegistryError
 from feeds.services import feed_versions
 from feeds.versions import PackageVersion
+from releases.channels import channel_check
 from releases.models import Channel, Lifecycle, Project
 from releases.process import process_for
 from releases.releasing import allowed_versions, package_refs
@@ -25,7 +26,8 @@ class PackagePicker:
     step: str
     feed_name: str
     package_id: str
-    versions: list[PackageVersion] = field(default_factory=list)
+    versions: list[PackageVersion] = field(default_factory=list)  # all the channel accepts
+    default: str = ""  # the newest the channel allows without asking (stable unless a rule says)
     hidden: int = 0  # versions of the feed the channel's rules leave out
     error: str = ""
 
@@ -50,7 +52,13 @@ def package_pickers(project: Project, channel: Channel) -> list[PackagePicker]:
             except RegistryError as exc:
                 picker.error = str(exc)
             else:
-                picker.versions = allowed_versions(channel, ref.ref, every)
+                # Every version the rules accept is selectable (pre-releases too, when no rule
+                # forbids them); the preselected one is what the API would pick by itself.
+                picker.versions = [
+                    v for v in every if channel_check(channel, ref.ref, v.version) is None
+                ]
+                newest = allowed_versions(channel, ref.ref, every)
+                picker.default = newest[0].version if newest else ""
                 picker.hidden = len(every) - len(picker.versions)
         pickers.append(picker)
     return pickers
@@ -80,7 +88,7 @@ class ReleaseForm(forms.Form):
                 label=picker.ref, choices=choices, required=bool(choices)
             )
             if choices:
-                self.initial.setdefault(picker.field_name, choices[0][0])
+                self.initial.setdefault(picker.field_name, picker.default or choices[0][0])
 
     def picker_fields(self):
         return [(picker, self[picker.field_name]) for picker in self.pickers]
@@ -97,6 +105,8 @@ def _label(version: PackageVersion) -> str:
     label = version.version
     if version.tag != version.version:
         label += f" ({version.tag})"
+    if version.is_prerelease:
+        label += " · pre-release"
     if version.pushed_at:
         label += f" · pushed {version.pushed_at:%Y-%m-%d %H:%M}"
     return label

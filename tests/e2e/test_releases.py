@@ -96,11 +96,12 @@ def test_create_a_release_with_an_older_version_try_prod_first_then_see_the_dash
     shoot(page, "releases-empty")
     page.get_by_role("link", name="Create release").first.click()
 
-    # The picker lists the feed's stable versions, newest preselected; pick an older one.
+    # The picker lists the feed's versions (the pre-release too), the newest stable one
+    # preselected; pick an older one.
     expect(page.locator("input[name='version']")).to_have_value("0.0.1")
     picker = page.locator("select[name='package-web']")
     expect(picker).to_have_value("2.0.0")
-    expect(picker.locator("option")).to_have_count(4)
+    expect(picker.locator("option")).to_have_count(5)
     picker.select_option("1.1.0")
     page.get_by_label("Notes").fill("Rolls back the **colour** change.\n- keeps `red`")
     shoot(page, "release-create")

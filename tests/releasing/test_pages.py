@@ -33,9 +33,25 @@ def test_the_create_page_prefills_the_next_version_and_preselects_the_newest_all
         r'<option value="([^"]+)"( selected)?', page.split('name="package-web"')[1]
     )
     versions = [v for v, _ in options]
-    assert versions == ["2.0.0", "1.2.0", "1.1.0", "1.0.0"]  # stable only, newest first
+    # Newest first; the pre-release can be picked, the newest stable one is preselected.
+    assert versions == ["2.1.0-rc.1", "2.0.0", "1.2.0", "1.1.0", "1.0.0"]
+    assert [v for v, selected in options if selected] == ["2.0.0"]
+    assert "2.1.0-rc.1 · pre-release" in page
+    assert "left out by the channel's rules" not in page
+
+
+def test_the_picker_leaves_out_what_the_channels_rules_refuse(admin_client, project):
+    Channel.objects.create(
+        project=project,
+        name="Stable 1.x",
+        slug="stable-1x",
+        rules=[{"packages": ["web"], "version_range": ">=1.0.0 <2.0.0", "prerelease": "^$"}],
+    )
+    page = text(admin_client.get("/projects/hello-color/releases/new/packages/?channel=stable-1x"))
+    options = re.findall(r'<option value="([^"]+)"( selected)?', page)
+    assert [v for v, _ in options] == ["1.2.0", "1.1.0", "1.0.0"]
     assert options[0][1] == " selected"
-    assert "1 other version of the feed is left out by the channel's rules." in page
+    assert "2 other versions of the feed are left out by the channel's rules." in page
 
 
 def test_creating_a_release_with_an_older_version_from_the_page(admin_client, project):
