@@ -150,7 +150,7 @@ class DeploymentViewSet(
         params = LogQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         finished, lines = logs.log_since(
-            deployment.pk, params.validated_data["after"], limit=params.validated_data["limit"]
+            deployment, params.validated_data["after"], limit=params.validated_data["limit"]
         )
         return Response(
             {

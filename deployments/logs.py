@@ -139,16 +139,18 @@ def log_tail(deployment_id: int, *, limit: int = 500, before: int | None = None)
 
 
 def log_since(
-    deployment_id: int, after: int, *, limit: int = PAGE_LINES
+    deployment: Deployment, after: int, *, limit: int = PAGE_LINES
 ) -> tuple[bool, list[LogLine]]:
     """``(finished, lines)``: whether nothing will follow these lines, and the lines.
 
-    The state is read *before* the lines: the engine stores its last lines before it marks the
-    deployment finished, so "finished" read first means every line is already there.
+    ``deployment`` is the row the caller has already read and renders its answer from: its state
+    is not read again here, so a response never pairs a card that says "executing" with
+    "finished" (htmx would stop polling on a stale card). That read comes *before* the lines:
+    the engine stores its last lines before it marks the deployment finished, so "finished" read
+    first means every line is already there.
     """
-    state = Deployment.objects.filter(pk=deployment_id).values_list("state", flat=True).first()
-    lines = log_page(deployment_id, after=after, limit=limit)
-    finished = state in Deployment.FINISHED and len(lines) < min(limit, MAX_PAGE_LINES)
+    lines = log_page(deployment.pk, after=after, limit=limit)
+    finished = deployment.state in Deployment.FINISHED and len(lines) < min(limit, MAX_PAGE_LINES)
     return finished, lines
 
 

@@ -79,13 +79,17 @@ def deployment_detail(request, pk: int):
 
 @login_required
 def deployment_poll(request, pk: int):
-    """New lines after ``?after=`` and the status card, as htmx out-of-band swaps."""
+    """New lines after ``?after=`` and the status card, as htmx out-of-band swaps.
+
+    The deployment is read once, before its lines, and the card, the poller and the status code
+    are all rendered from that one read.
+    """
     deployment = _deployment(pk)
     try:
         after = max(0, int(request.GET.get("after", "0")))
     except ValueError:
         after = 0
-    finished, lines = logs.log_since(deployment.pk, after)
+    finished, lines = logs.log_since(deployment, after)
     context = _status_context(deployment)
     context.update(lines=lines, after=lines[-1].seq if lines else after, finished=finished)
     response = render(request, "deployments/_deployment_poll.html", context)

@@ -68,6 +68,52 @@ def test_poll_stops_with_286_once_finished_and_every_line_shown(release, signed_
     assert ">Success<" in response.content.decode()
 
 
+@pytest.fixture
+def finishes_between_reads(monkeypatch):
+    """The engine writes its last line and marks the deployment succeeded right after the reader
+    has read the deployment and before it reads the log: the moment a second read of the state
+    would disagree with the first."""
+    from deployments import logs
+
+    read_log = logs.log_since
+
+    def engine_finishes_then_read(deployment, after, **kwargs):
+        LogLine.objects.create(
+            deployment_id=deployment.pk, seq=after + 1, time=timezone.now(), level="info",
+            text="is deployed to Dev",
+        )
+        Deployment.objects.filter(pk=deployment.pk).update(
+            state=Deployment.State.SUCCESS, finished_at=timezone.now()
+        )
+        return read_log(deployment, after, **kwargs)
+
+    monkeypatch.setattr(logs, "log_since", engine_finishes_then_read)
+
+
+def test_poll_never_stops_on_a_card_read_before_the_deployment_finished(
+    release, signed_client, finishes_between_reads
+):
+    deployment = deployment_with_lines(release, 3)
+    response = signed_client.get(f"/deployments/{deployment.pk}/poll/?after=3")
+    html = response.content.decode()
+    # The card was read while executing: the poller must come back for the final state.
+    assert 'data-state="executing"' in html
+    assert response.status_code == 200 and 'hx-trigger="every 1s"' in html
+    assert "is deployed to Dev" in html
+
+    response = signed_client.get(f"/deployments/{deployment.pk}/poll/?after=4")
+    assert response.status_code == 286 and 'data-state="success"' in response.content.decode()
+
+
+def test_log_api_state_and_finished_come_from_one_read(
+    release, signed_client, finishes_between_reads
+):
+    deployment = deployment_with_lines(release, 3)
+    body = signed_client.get(f"/api/deployments/{deployment.pk}/log/?after=3").json()
+    assert body["state"] == "executing" and body["finished"] is False
+    assert [line["text"] for line in body["lines"]] == ["is deployed to Dev"]
+
+
 def test_raw_log_downloads_every_line(release, signed_client):
     deployment = deployment_with_lines(release, 2500, state=Deployment.State.SUCCESS)
     response = signed_client.get(f"/deployments/{deployment.pk}/log.txt")
