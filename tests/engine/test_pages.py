@@ -79,7 +79,10 @@ def finishes_between_reads(monkeypatch):
 
     def engine_finishes_then_read(deployment, after, **kwargs):
         LogLine.objects.create(
-            deployment_id=deployment.pk, seq=after + 1, time=timezone.now(), level="info",
+            deployment_id=deployment.pk,
+            seq=after + 1,
+            time=timezone.now(),
+            level="info",
             text="is deployed to Dev",
         )
         Deployment.objects.filter(pk=deployment.pk).update(
