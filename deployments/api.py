@@ -9,7 +9,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from releases import releasing
-from releases.models import Channel, Environment, Project, Release
+from releases.channels import channel_resolve
+from releases.models import Environment, Project, Release
 from releases.selectors import environment_list
 
 from . import logs, selectors, services
@@ -277,13 +278,7 @@ class ProjectReleaseViewSet(
         serializer = ReleaseCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        channel = None
-        if data.get("channel"):
-            channel = Channel.objects.filter(project=project, slug=data["channel"]).first()
-            if channel is None:
-                raise serializers.ValidationError(
-                    {"channel": [f"{project.name} has no channel '{data['channel']}'."]}
-                )
+        channel = channel_resolve(project, data.get("channel"))
         release = services.release_publish(
             project=project,
             user=request.user,

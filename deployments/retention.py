@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from deployserver.models import AuditEvent
-from releases.models import Channel, Lifecycle, Project, Release
+from releases.models import Channel, Lifecycle, Project, Release, lifecycle_in_force
 
 from .models import Deployment
 
@@ -89,7 +89,9 @@ def retention_candidates(*, now: datetime | None = None) -> list[tuple[int, str]
         "pk", "project_id", "channel_id", "created_at"
     )
     for pk, project_id, channel_id, created_at in rows.iterator(chunk_size=5000):
-        lifecycle_id = channel_lifecycle.get(channel_id) or project_lifecycle[project_id]
+        lifecycle_id = lifecycle_in_force(
+            channel_lifecycle.get(channel_id), project_lifecycle[project_id]
+        )
         if not policies[lifecycle_id].keeps_everything:
             groups[(project_id, lifecycle_id)].append((pk, created_at))
     expired: list[tuple[int, str]] = []

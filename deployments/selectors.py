@@ -8,29 +8,28 @@ from datetime import datetime
 
 from django.db.models import Max, OuterRef, QuerySet, Subquery
 
-from releases.models import Environment, Project, Release
+from releases.models import Environment, Lifecycle, Project, Release
 from releases.promotion import Progression, release_progression
-from releases.selectors import environment_list, lifecycle_effective_phases, lifecycle_list
+from releases.selectors import (
+    EffectivePhase,
+    environment_list,
+    lifecycle_effective_phases,
+    lifecycle_list,
+)
 
 from .models import Deployment, LogLine
-
-
-def release_lifecycle(release: Release):
-    return release.channel.lifecycle or release.project.lifecycle
 
 
 def release_progress(
     release: Release, environments: list[Environment] | None = None
 ) -> Progression:
     """Which environments ``release`` may be deployed to now, and why not the others."""
-    lifecycle = lifecycle_list().get(pk=release_lifecycle(release).pk)
+    return release_standing(release, environments).progression
+
+
+def release_standing(release: Release, environments: list[Environment] | None = None) -> Standing:
     environments = environments if environments is not None else list(environment_list())
-    return release_progression(
-        phases=lifecycle_effective_phases(lifecycle, environments),
-        environments=environments,
-        deployments=release.deployments.values_list("environment_id", "state"),
-        lifecycle_name=lifecycle.name,
-    )
+    return releases_standing([release], environments)[release.pk]
 
 
 def deployment_list() -> QuerySet[Deployment]:
@@ -131,17 +130,22 @@ def release_list(project: Project) -> QuerySet[Release]:
     )
 
 
-def releases_reached(releases: list[Release]) -> dict[int, dict[int, str]]:
-    """For each release, the latest deployment state per environment id (one query)."""
-    reached: dict[int, dict[int, str]] = defaultdict(dict)
+def _deployments_by_release(releases: list[Release]) -> dict[int, list[tuple[int, str]]]:
+    """Each release's ``(environment id, state)`` pairs, oldest deployment first (one query)."""
+    pairs: dict[int, list[tuple[int, str]]] = defaultdict(list)
     rows = (
         Deployment.objects.filter(release__in=[r.pk for r in releases])
         .order_by("id")
         .values_list("release_id", "environment_id", "state")
     )
     for release_id, environment_id, state in rows:
-        reached[release_id][environment_id] = state
-    return reached
+        pairs[release_id].append((environment_id, state))
+    return pairs
+
+
+def releases_reached(releases: list[Release]) -> dict[int, dict[int, str]]:
+    """For each release, the latest deployment state per environment id (one query)."""
+    return {pk: dict(pairs) for pk, pairs in _deployments_by_release(releases).items()}
 
 
 def log_lines(deployment: Deployment, *, after: int = 0, limit: int = 1000) -> QuerySet[LogLine]:
@@ -150,8 +154,11 @@ def log_lines(deployment: Deployment, *, after: int = 0, limit: int = 1000) -> Q
 
 @dataclass
 class Standing:
-    """Where one release stands: the latest state per environment id, and what it may do."""
+    """Where one release stands: the lifecycle it follows and its phases, the latest state per
+    environment id, and what it may do next."""
 
+    lifecycle: Lifecycle
+    phases: list[EffectivePhase]
     reached: dict[int, str]
     progression: Progression
 
@@ -161,24 +168,17 @@ def releases_standing(
 ) -> dict[int, Standing]:
     """For each release (with ``project`` and ``channel`` loaded): states reached and lifecycle
     progression, in a fixed number of queries however many releases."""
-    pairs: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    reached: dict[int, dict[int, str]] = defaultdict(dict)
-    rows = (
-        Deployment.objects.filter(release__in=[r.pk for r in releases])
-        .order_by("id")
-        .values_list("release_id", "environment_id", "state")
-    )
-    for release_id, environment_id, state in rows:
-        pairs[release_id].append((environment_id, state))
-        reached[release_id][environment_id] = state
-    lifecycle_ids = {r.channel.lifecycle_id or r.project.lifecycle_id for r in releases}
+    pairs = _deployments_by_release(releases)
+    lifecycle_ids = {r.lifecycle_id_in_force for r in releases}
     lifecycles = {lc.pk: lc for lc in lifecycle_list().filter(pk__in=lifecycle_ids)}
     phases = {pk: lifecycle_effective_phases(lc, environments) for pk, lc in lifecycles.items()}
     standing = {}
     for release in releases:
-        lifecycle = lifecycles[release.channel.lifecycle_id or release.project.lifecycle_id]
+        lifecycle = lifecycles[release.lifecycle_id_in_force]
         standing[release.pk] = Standing(
-            reached=reached[release.pk],
+            lifecycle=lifecycle,
+            phases=phases[lifecycle.pk],
+            reached=dict(pairs[release.pk]),
             progression=release_progression(
                 phases=phases[lifecycle.pk],
                 environments=environments,

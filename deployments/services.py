@@ -16,7 +16,7 @@ from releases.models import Environment, Project, Release
 from releases.releasing import release_create
 
 from .models import Deployment
-from .selectors import release_progress
+from .selectors import release_progress, release_standing
 
 
 def _enqueue(deployment_id: int) -> None:
@@ -153,14 +153,9 @@ def deployment_auto_deploy(*, release: Release) -> list[Deployment]:
     concurrent callers, and an environment that already has a deployment of this release is
     never queued again.
     """
-    from releases.selectors import lifecycle_effective_phases, lifecycle_list
-
-    from .selectors import release_lifecycle
-
     release = _lock(release)
-    progression = release_progress(release)
-    lifecycle = lifecycle_list().get(pk=release_lifecycle(release).pk)
-    phases = lifecycle_effective_phases(lifecycle)
+    standing = release_standing(release)
+    progression, phases = standing.progression, standing.phases
     reached = set(release.deployments.values_list("environment_id", flat=True))
     created = []
     for index in progression.open_phases:

@@ -126,19 +126,19 @@ def release_list(request, slug):
     )
 
 
-def _channel(project: Project, slug: str | None) -> Channel:
-    channels = {c.slug: c for c in project.channels.all()}
-    if slug in channels:
-        return channels[slug]
-    return channel_services.channel_default(project)
+def _channel(project: Project, slug: str | None) -> tuple[Channel | None, str]:
+    """The chosen channel, or the default one with the reason an unknown choice was refused."""
+    try:
+        return channel_services.channel_resolve(project, slug), ""
+    except ValidationError as exc:
+        return channel_services.channel_default(project), " ".join(exc.messages)
 
 
 @write_permission("releases.add_release")
 def release_create(request, slug):
     project = get_object_or_404(project_list(), slug=slug)
-    channel_services.channel_default(project)
     channels = list(project.channels.select_related("lifecycle"))
-    channel = _channel(project, (request.POST or request.GET).get("channel"))
+    channel, channel_error = _channel(project, (request.POST or request.GET).get("channel"))
     pickers = package_pickers(project, channel)
     form = ReleaseForm(
         request.POST or None,
@@ -147,7 +147,11 @@ def release_create(request, slug):
         initial={"version": releasing.release_next_version(project), "channel": channel.slug},
     )
     package_errors: list[str] = []
-    if request.method == "POST" and form.is_valid():
+    if channel_error:
+        # The channel rule's own words, in place of the choice field's generic refusal.
+        form.is_valid()
+        form.errors["channel"] = form.error_class([channel_error])
+    elif request.method == "POST" and form.is_valid():
         try:
             release = services.release_publish(
                 project=project,
@@ -163,7 +167,7 @@ def release_create(request, slug):
         else:
             messages.success(request, f"Release {release.version} created.")
             return redirect("project-release", pk=release.pk)
-    status = 400 if request.method == "POST" else 200
+    status = 400 if request.method == "POST" or channel_error else 200
     context = {
         "project": project,
         "form": form,
@@ -177,7 +181,7 @@ def release_create(request, slug):
 def release_packages(request, slug):
     """The version pickers for the channel chosen in the form (htmx swaps them in)."""
     project = get_object_or_404(project_list(), slug=slug)
-    channel = _channel(project, request.GET.get("channel"))
+    channel, _ = _channel(project, request.GET.get("channel"))
     form = ReleaseForm(
         channels=list(project.channels.all()), pickers=package_pickers(project, channel)
     )
@@ -208,7 +212,7 @@ def release_detail(request, pk):
         for env in environments
     ]
     deployments = selectors.deployment_list().filter(release=release)
-    lifecycle = release.channel.lifecycle or release.project.lifecycle
+    lifecycle = standing.lifecycle
     return render(
         request,
         "deployments/release_detail.html",
@@ -277,7 +281,6 @@ def release_update_variables(request, pk):
 @login_required
 def channel_list(request, slug):
     project = get_object_or_404(project_list(), slug=slug)
-    channel_services.channel_default(project)
     channels = project.channels.select_related("lifecycle")
     return render(
         request, "deployments/channel_list.html", {"project": project, "channels": channels}

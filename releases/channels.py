@@ -170,11 +170,30 @@ def channel_delete(*, channel: Channel, user) -> None:
     channel.delete()
 
 
-def channel_default(project: Project) -> Channel:
-    """The project's default channel, created when missing."""
-    channel = project.channels.filter(is_default=True).first()
+def channel_default(project: Project) -> Channel | None:
+    """The project's default channel (made with the project; a read, never a write)."""
+    return project.channels.filter(is_default=True).first()
+
+
+def channel_default_create(project: Project) -> Channel:
+    """The project's default channel, created when missing (only services call this)."""
+    channel = channel_default(project)
     if channel is None:
         channel, _ = Channel.objects.get_or_create(
             project=project, slug="default", defaults={"name": "Default", "is_default": True}
         )
+    return channel
+
+
+def channel_resolve(project: Project, slug: str | None) -> Channel | None:
+    """The channel a release of ``project`` is made in: the one named ``slug``, else the default.
+
+    An unknown slug is refused, never replaced by the default: the release page and the API
+    both ask this function, so they answer the same.
+    """
+    if not slug:
+        return channel_default(project)
+    channel = project.channels.filter(slug=slug).first()
+    if channel is None:
+        raise ValidationError({"channel": [f"{project.name} has no channel '{slug}'."]})
     return channel

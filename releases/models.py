@@ -288,3 +288,13 @@ class Release(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project.name} {self.version}"
+
+    @property
+    def lifecycle_id_in_force(self) -> int:
+        """The lifecycle this release follows (see ``lifecycle_in_force``)."""
+        return lifecycle_in_force(self.channel.lifecycle_id, self.project.lifecycle_id)
+
+
+def lifecycle_in_force(channel_lifecycle_id: int | None, project_lifecycle_id: int) -> int:
+    """A release follows its channel's lifecycle when the channel names one, else its project's."""
+    return channel_lifecycle_id or project_lifecycle_id

@@ -18,7 +18,7 @@ from feeds.registries import RegistryError
 from feeds.services import feed_image_reference, feed_resolve_digest, feed_versions
 from feeds.versions import PackageVersion, parse_tag, precedence_key
 
-from .channels import channel_allows_prerelease, channel_check, channel_default
+from .channels import channel_allows_prerelease, channel_check, channel_default_create
 from .models import Channel, Project, Release
 from .process import process_for
 from .variables import VariableSpec, variable_specs
@@ -192,7 +192,7 @@ def release_create(
 ) -> Release:
     """Create a release: pin each package's version (tag and digest) and freeze the process and
     the variables. Missing packages take the newest version the channel allows."""
-    channel = channel or channel_default(project)
+    channel = channel or channel_default_create(project)
     if channel.project_id != project.pk:
         raise ValidationError(
             {"channel": [f"Channel {channel.name} is not a channel of {project.name}."]}

@@ -15,7 +15,7 @@ from django.utils.text import slugify
 from deployserver.audit import audit_record, diff, snapshot
 from deployserver.models import AuditEvent
 
-from .channels import channel_default
+from .channels import channel_default_create
 from .models import Environment, Lifecycle, Phase, PhaseEnvironment, Project
 
 ENVIRONMENT_FIELDS = ("name", "slug", "description", "sort_order")
@@ -291,7 +291,7 @@ def project_create(*, user, **data) -> Project:
     project = _save_audited(
         Project(), user=user, data=data, allowed=PROJECT_FIELDS, label="project"
     )
-    channel_default(project)
+    channel_default_create(project)
     return project
 
 

@@ -2,6 +2,7 @@
 
 import factory
 
+from releases.channels import channel_default_create
 from releases.models import Environment, Lifecycle, Phase, PhaseEnvironment, Project
 
 
@@ -27,6 +28,7 @@ class PhaseFactory(factory.django.DjangoModelFactory):
         model = Phase
 
     lifecycle = factory.SubFactory(LifecycleFactory)
+
     name = factory.Sequence(lambda n: f"Phase {n}")
     sort_order = factory.Sequence(lambda n: n)
 
@@ -43,7 +45,14 @@ class PhaseEnvironmentFactory(factory.django.DjangoModelFactory):
 class ProjectFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Project
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Project {n}")
     slug = factory.Sequence(lambda n: f"project-{n}")
     lifecycle = factory.SubFactory(LifecycleFactory)
+
+    @factory.post_generation
+    def default_channel(self, create, extracted, **kwargs):
+        """Every project has its default channel, as ``project_create`` makes it."""
+        if create:
+            channel_default_create(self)

@@ -119,6 +119,18 @@ def test_an_unknown_channel_is_refused(admin_api, project):
     assert not Release.objects.exists()
 
 
+def test_the_release_page_refuses_an_unknown_channel_as_the_api_does(client, admin_user, project):
+    """One rule for both doors: no silent fallback to the default channel."""
+    client.force_login(admin_user)
+    url = f"/projects/{project.slug}/releases/new/"
+    response = client.post(url, {"channel": "nightly", "version": "", "notes": ""})
+    assert response.status_code == 400
+    assert response.context["form"].errors["channel"] == ["Hello Color has no channel 'nightly'."]
+    assert not Release.objects.exists()
+    page = client.get(url, {"channel": "nightly"})
+    assert page.context["form"].errors["channel"] == ["Hello Color has no channel 'nightly'."]
+
+
 def test_a_version_just_pushed_is_found_although_the_listing_is_cached(
     admin_api, project, ecr_client
 ):
