@@ -218,8 +218,8 @@ def release_create(
             )
         if project.releases.filter(version=version).exists():
             raise ValidationError({"version": [f"{project.name} already has a release {version}."]})
-    else:
-        version = release_next_version(project)
+    numbered = not version
+    version = version or release_next_version(project)  # a first guess, for the checks below
 
     feeds = Feed.objects.in_bulk({r.feed_id for r in refs})
     pinned: dict[str, dict] = {}
@@ -259,11 +259,17 @@ def release_create(
         variables_snapshot_at=timezone.now(),
         created_by=user if getattr(user, "is_authenticated", False) else None,
     )
-    release.full_clean()
     try:
         with transaction.atomic():
+            if numbered:
+                # Automatic numbers are handed out one project at a time: the project row lock
+                # is held until the caller's transaction commits, so the next creator sees
+                # this release and takes the number after it.
+                Project.objects.select_for_update().filter(pk=project.pk).first()
+                release.version = version = release_next_version(project)
+            release.full_clean()
             release.save()
-    except IntegrityError as exc:  # a concurrent release took the same number
+    except IntegrityError as exc:  # a concurrent release took the same explicit version
         raise ValidationError(
             {"version": [f"{project.name} already has a release {version}."]}
         ) from exc
@@ -299,6 +305,16 @@ def release_snapshot_update(*, release: Release, user) -> Release:
 
 @transaction.atomic
 def release_delete(*, release: Release, user) -> None:
+    """Delete a release that was never deployed. Deployment history and task logs are kept:
+    a release with deployments stays (the lifecycle's retention removes old ones by its rules)."""
+    # Queueing a deployment locks the release row first: holding it, none can slip in.
+    Release.objects.select_for_update().filter(pk=release.pk).first()
+    count = release.deployments.count()
+    if count:
+        raise ValidationError(
+            f"Release {release.version} has {count} deployment{'s' if count > 1 else ''}; "
+            "it stays so that their history and logs are kept."
+        )
     audit_record(
         user=user,
         action=AuditEvent.Action.DELETE,

@@ -16,7 +16,7 @@ from deployserver.audit import audit_record, diff, snapshot
 from deployserver.models import AuditEvent
 
 from .channels import channel_default_create
-from .models import Environment, Lifecycle, Phase, PhaseEnvironment, Project
+from .models import Environment, Lifecycle, Phase, PhaseEnvironment, Project, Release
 
 ENVIRONMENT_FIELDS = ("name", "slug", "description", "sort_order")
 LIFECYCLE_FIELDS = ("name", "slug", "description", "retention_releases", "retention_days")
@@ -304,6 +304,14 @@ def project_update(*, project: Project, user, **data) -> Project:
 
 @transaction.atomic
 def project_delete(*, project: Project, user) -> None:
+    """Delete a project that was never deployed; one with deployment history stays."""
+    # Queueing a deployment locks its release row first: holding them, none can slip in.
+    list(Release.objects.select_for_update().filter(project=project).values_list("pk"))
+    if Release.objects.filter(project=project, deployments__isnull=False).exists():
+        raise ValidationError(
+            f"{project.name} has been deployed; it stays so that its deployment history and "
+            "logs are kept."
+        )
     audit_record(
         user=user,
         action=AuditEvent.Action.DELETE,
