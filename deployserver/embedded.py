@@ -31,6 +31,9 @@ def main() -> None:
     data_dir = Path(os.environ.get("DEPLOYSERVER_DATA_DIR", BASE_DIR / "data")).resolve()
     os.environ["DEPLOYSERVER_DATA_DIR"] = str(data_dir)
     ensure_secrets(data_dir)
+    if os.environ.get("DEPLOYSERVER_SANDBOX", "1") != "0":
+        # The sandbox's AWS endpoint listens on loopback, which the default policy refuses.
+        os.environ.setdefault("DEPLOYSERVER_ENDPOINT_POLICY", "any")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "deployserver.settings")
     from django.core.management import execute_from_command_line
 

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from .crypto import EncryptedTextField
+from .endpoints import EndpointRefused, check_endpoint
 
 region_validator = RegexValidator(
     r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$",
@@ -32,6 +33,10 @@ def validate_endpoint_url(value: str) -> None:
         raise ValidationError("Enter a URL such as http://127.0.0.1:5000.") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValidationError("Enter an http:// or https:// URL such as http://127.0.0.1:5000.")
+    try:
+        check_endpoint(value)
+    except EndpointRefused as exc:
+        raise ValidationError(str(exc)) from exc
 
 
 class AwsAccount(models.Model):

@@ -237,6 +237,16 @@ AWS_MAX_ATTEMPTS = env.int("AWS_MAX_ATTEMPTS", default=5)
 # How long a registry's repository and tag listings are cached (refresh=1 bypasses it).
 FEED_CACHE_SECONDS = env.int("FEED_CACHE_SECONDS", default=60)
 
+# Where feed, AWS endpoint and webhook connections may go (deployserver.endpoints): "private"
+# (loopback and link-local refused), "public" (public addresses only) or "any" (sandbox, tests).
+# Cloud metadata addresses are refused under every policy.
+DEPLOYSERVER_ENDPOINT_POLICY = env.str("DEPLOYSERVER_ENDPOINT_POLICY", default="private")
+if DEPLOYSERVER_ENDPOINT_POLICY not in ("private", "public", "any"):
+    raise ImproperlyConfigured(
+        "DEPLOYSERVER_ENDPOINT_POLICY must be 'private', 'public' or 'any', "
+        f"not {DEPLOYSERVER_ENDPOINT_POLICY!r}"
+    )
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -36,7 +36,8 @@ class FeedSerializer(serializers.ModelSerializer):
         required=False,
         allow_blank=True,
         style={"input_type": "password"},
-        help_text="Write-only. Leave out (or blank) on update to keep the stored password.",
+        help_text="Write-only. Leave out (or blank) on update to keep the stored password; "
+        "changing url or username clears it unless the same request sends it again.",
     )
     has_password = serializers.SerializerMethodField()
     slug = serializers.SlugField(required=False, max_length=100)

@@ -55,7 +55,10 @@ class FeedForm(forms.Form):
             "docker-registry"
         )
         if feed is not None and feed.password:
-            self.fields["password"].help_text = "Leave blank to keep the stored password."
+            self.fields["password"].help_text = (
+                "Leave blank to keep the stored password. Changing the URL or the username "
+                "clears it unless you enter it again."
+            )
 
     def ecr_fields(self):
         return [self[name] for name in self.ECR_FIELDS]

@@ -33,6 +33,7 @@ __all__ = [
     "feed_delete",
     "feed_image_reference",
     "feed_packages",
+    "feed_password_unbound",
     "feed_repository_reference",
     "feed_resolve_digest",
     "feed_test",
@@ -98,17 +99,36 @@ def feed_create(*, user, **data) -> Feed:
     return feed
 
 
+# A stored password was entered for one registry and one user: it never follows them elsewhere.
+PASSWORD_BOUND_TO = ("url", "username")
+
+
+def feed_password_unbound(feed: Feed, data: dict) -> list[str]:
+    """The fields whose change in ``data`` clears ``feed``'s stored password (none supplied)."""
+    if data.get("password") or not feed.password:
+        return []
+    return [
+        name for name in PASSWORD_BOUND_TO if name in data and data[name] != getattr(feed, name)
+    ]
+
+
 @transaction.atomic
 def feed_update(*, feed: Feed, user, **data) -> Feed:
-    """Update a feed. An empty or missing ``password`` keeps the stored one."""
+    """Update a feed. An empty or missing ``password`` keeps the stored one, unless the URL or
+    the username changes: then the password is cleared unless the same update supplies it."""
+    unbound = feed_password_unbound(feed, data)
     if not data.get("password"):
         data.pop("password", None)
+    if unbound:
+        data["password"] = ""
     before = snapshot(feed, secret_fields=FEED_SECRETS)
     _apply(feed, data)
     feed.full_clean()
     feed.save()
     changes = diff(before, snapshot(feed, secret_fields=FEED_SECRETS))
-    if "password" in data and feed.password:
+    if unbound:
+        changes["password"] = [before["password"], f"(cleared: {' and '.join(unbound)} changed)"]
+    elif "password" in data and feed.password:
         changes["password"] = [before["password"], f"{MASK} (replaced)"]
     if changes:
         audit_record(

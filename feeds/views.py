@@ -62,6 +62,7 @@ def feed_edit(request, pk):
     feed = selectors.feed_get(pk)
     form = FeedForm(request.POST or None, feed=feed)
     if request.method == "POST" and form.is_valid():
+        unbound = services.feed_password_unbound(feed, form.cleaned_data)
         try:
             services.feed_update(feed=feed, user=request.user, **form.cleaned_data)
         except ValidationError as exc:
@@ -69,6 +70,12 @@ def feed_edit(request, pk):
             feed = selectors.feed_get(pk)
         else:
             messages.success(request, f"Feed {feed.name} saved.")
+            if unbound:
+                messages.warning(
+                    request,
+                    f"The stored password was cleared because the {' and '.join(unbound)} "
+                    "changed; enter it again to use it there.",
+                )
             return _after_save(request, feed)
     return _form_page(request, form, feed)
 

@@ -15,6 +15,8 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from deployserver.endpoints import EndpointRefused, PolicyAdapter
+
 from .base import Registry, RegistryNotFound, RegistryUnavailable, Tag, count_summary
 
 # (connect, read) seconds: a dead or silent registry must answer the user within ~5 s.
@@ -43,6 +45,9 @@ class DockerRegistry(Registry):
         self.base = feed.url.rstrip("/")
         self.session = requests.Session()
         self.session.headers["User-Agent"] = "deployserver"
+        # Every connection (redirects and token services included) follows the endpoint policy.
+        self.session.mount("http://", PolicyAdapter())
+        self.session.mount("https://", PolicyAdapter())
         self._basic = None
         if feed.username:
             raw = f"{feed.username}:{feed.password}".encode()
@@ -172,6 +177,8 @@ class DockerRegistry(Registry):
             return self.session.request(
                 method, url, headers=headers, params=params, timeout=TIMEOUT, allow_redirects=True
             )
+        except EndpointRefused as exc:
+            raise RegistryUnavailable(str(exc)) from exc
         except requests.exceptions.SSLError as exc:
             raise RegistryUnavailable(f"TLS error talking to {host}: {_root_cause(exc)}") from exc
         except requests.exceptions.ConnectTimeout as exc:
