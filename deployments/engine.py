@@ -34,7 +34,7 @@ from releases.models import Project
 from releases.releasing import release_variable_specs
 from releases.steps import StepValidationError
 from releases.substitution import SubstitutionError
-from releases.variables import sensitive_values
+from releases.variables import secrets_to_mask, variables_resolve
 
 from .ecs import RolloutCancelled
 from .logs import LogWriter, log_append
@@ -173,7 +173,12 @@ class DeploymentRun:
         self.project = deployment.release.project
         self.environment = deployment.environment
         self.specs = release_variable_specs(self.release)
-        self.secrets = sensitive_values(self.specs)
+        # The release's sensitive values and every text its process computes from them.
+        self.secrets = secrets_to_mask(
+            self.specs,
+            variables_resolve(self.specs, self.environment.pk),
+            [step.get("properties") or {} for step in self.release.process_snapshot],
+        )
         self.log = LogWriter(deployment.pk, self.secrets)
         self.outputs: dict = dict(deployment.outputs or {})
         self.lost = False

@@ -30,7 +30,7 @@ from .variables import (
     PACKAGE_FIELDS,
     PackageInfo,
     is_known_system_name,
-    sensitive_values,
+    secrets_to_mask,
     system_variables,
     variable_specs,
     variables_resolve,
@@ -317,13 +317,13 @@ def process_preview(*, project: Project, environment: Environment) -> ProcessPre
 
     process = process_for(project)
     specs = variable_specs(project)
-    secrets = sensitive_values(specs)
     values = variables_resolve(specs, environment.pk) | system_variables(
         project=project,
         environment=environment,
         release_number=PREVIEW_RELEASE_NUMBER,
         deployment_id=PREVIEW_DEPLOYMENT_ID,
     )
+    secrets = secrets_to_mask(specs, values, [step["properties"] for step in process.steps])
     feeds = {f.pk: f for f in Feed.objects.select_related("account")}
     errors: dict[str, list[str]] = {}
     previews = []

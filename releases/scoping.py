@@ -10,10 +10,10 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .models import Variable
-from .substitution import Values, substitute
+from .substitution import Values, derived_secrets, substitute
 
 if TYPE_CHECKING:
     from .models import Environment, Project
@@ -129,6 +129,25 @@ def package_variables(packages: Mapping[str, PackageInfo]) -> dict[str, str]:
 
 def sensitive_values(variables: Iterable[VariableSpec]) -> list[str]:
     return [spec.value for spec in variables if spec.sensitive and spec.value]
+
+
+# Derived text this short is not masked, like the derived forms of tiny secrets: masking every
+# "a" in a log would make it unreadable and hide nothing a reader could not guess.
+MIN_DERIVED_SECRET = 4
+
+
+def secrets_to_mask(
+    variables: Sequence[VariableSpec], values: Mapping[str, str], templates: Any
+) -> list[str]:
+    """Every text a preview or a deployment log must mask: each sensitive value, and the value
+    of every expression in ``templates`` (step properties) computed from one — a filter
+    (``#{DbPassword | Truncate 14}``), another variable built from it, a nested expression."""
+    secrets = sensitive_values(variables)
+    names = {spec.name for spec in variables if spec.sensitive}
+    if names:
+        derived = derived_secrets(templates, values, names)
+        secrets += sorted(d for d in derived if len(d) >= MIN_DERIVED_SECRET)
+    return secrets
 
 
 def variables_clashes(variables: Sequence[VariableSpec], env_names: Mapping[int, str]) -> dict:

@@ -26,6 +26,7 @@ __all__ = [
     "SubstitutionError",
     "TemplateSyntaxError",
     "Values",
+    "derived_secrets",
     "referenced_names",
     "substitute",
     "substitute_tree",
@@ -282,9 +283,17 @@ class _Evaluator:
     unresolved: dict[str, str] = field(default_factory=dict)
     cycles: list[list[str]] = field(default_factory=list)
     path: str = ""
+    # Derived secrets: names (lowercase) of sensitive variables; the evaluator notes the text of
+    # every expression whose value was computed from one of them, however indirectly.
+    sensitive: frozenset[str] = frozenset()
+    derived: set[str] = field(default_factory=set)
+    tainted: bool = False  # the expression being evaluated has touched a sensitive value
+    _tainted_names: set[str] = field(default_factory=set)
 
     def variable(self, name: str) -> str | None:
         key = name.lower()
+        if key in self.sensitive or key in self._tainted_names:
+            self.tainted = True
         if key in self.cache:
             return self.cache[key]
         lowered = [s.lower() for s in self.stack]
@@ -306,6 +315,7 @@ class _Evaluator:
             self.cache[key] = raw
             return raw
         self.stack.append(name)
+        outer, self.tainted = self.tainted, False
         try:
             result = self.render(parse(raw))
         except TemplateSyntaxError as exc:
@@ -313,10 +323,23 @@ class _Evaluator:
             result = None
         finally:
             self.stack.pop()
+            if self.tainted:
+                self._tainted_names.add(key)
+            self.tainted = outer or self.tainted
         self.cache[key] = result
         return result
 
     def expr(self, expr: Expr) -> str | None:
+        outer, self.tainted = self.tainted, False
+        try:
+            value = self._expr(expr)
+            if self.tainted and value:
+                self.derived.add(value)
+            return value
+        finally:
+            self.tainted = outer or self.tainted
+
+    def _expr(self, expr: Expr) -> str | None:
         if isinstance(expr.name, str):
             name: str | None = expr.name
         else:
@@ -395,3 +418,31 @@ def substitute_tree(data: Any, values: Mapping[str, str] | Values, *, path: str 
     result = walk(data, path)
     evaluator.raise_problems()
     return result
+
+
+def derived_secrets(
+    data: Any, values: Mapping[str, str] | Values, sensitive: Iterable[str]
+) -> set[str]:
+    """The text of every expression in ``data`` whose value is computed from a sensitive
+    variable (``sensitive`` names it): through a filter, a concatenation in another variable's
+    value, or a nested expression. Such text is as secret as the value it came from.
+
+    Never raises: what cannot be substituted yields nothing here (substitution itself reports it).
+    """
+    evaluator = _Evaluator(
+        values if isinstance(values, Values) else Values(values),
+        sensitive=frozenset(name.lower() for name in sensitive),
+    )
+
+    def walk(node: Any) -> None:
+        if isinstance(node, str):
+            evaluator.template(node)
+        elif isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list | tuple):
+            for value in node:
+                walk(value)
+
+    walk(data)
+    return evaluator.derived
