@@ -64,3 +64,9 @@ urlpatterns = [
     path("", include("releases.urls_process")),
     path("", include("deployments.urls")),
 ]
+
+# Django's own error answers: JSON under /api/, pages elsewhere.
+handler400 = "deployserver.errors.bad_request"
+handler403 = "deployserver.errors.permission_denied"
+handler404 = "deployserver.errors.page_not_found"
+handler500 = "deployserver.errors.server_error"

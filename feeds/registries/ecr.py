@@ -23,6 +23,7 @@ from botocore.exceptions import (
     ClientError,
     ConnectTimeoutError,
     EndpointConnectionError,
+    ParamValidationError,
     ReadTimeoutError,
     SSLError,
 )
@@ -30,7 +31,14 @@ from django.core.cache import cache
 
 from deployserver import aws, crypto
 
-from .base import Registry, RegistryNotFound, RegistryUnavailable, Tag, count_summary
+from .base import (
+    InvalidReference,
+    Registry,
+    RegistryNotFound,
+    RegistryUnavailable,
+    Tag,
+    count_summary,
+)
 
 # Renew the registry token this long before AWS says it expires.
 TOKEN_RENEW_BEFORE = timedelta(minutes=30)
@@ -221,6 +229,9 @@ class EcrRegistry(Registry):
             raise RegistryUnavailable(
                 f"Unknown region {self.feed.region} or no network: could not connect to {url}"
             ) from exc
+        except ParamValidationError as exc:
+            # A name ECR's own rules refuse (e.g. a one-letter repository): the caller's input.
+            raise InvalidReference(f"ECR refuses this request: {exc}") from exc
         except BotoCoreError as exc:
             raise RegistryUnavailable(str(exc)) from exc
 
