@@ -7,13 +7,27 @@ from rest_framework import authentication, exceptions
 
 from .models import ApiKey
 from .services import hash_api_key
+from .throttling import api_key_window, client_address
 
 # Writing last_used_at on every request would make every read a write; once a minute is enough.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 class ApiKeyAuthentication(authentication.TokenAuthentication):
+    """API keys; an address that sent too many invalid keys recently is answered 429."""
+
     keyword = "Token"
+
+    def authenticate(self, request):
+        window = api_key_window(client_address(request))
+        wait = window.retry_after()
+        if wait:
+            raise exceptions.Throttled(wait, detail="Too many invalid API keys from this address.")
+        try:
+            return super().authenticate(request)
+        except exceptions.AuthenticationFailed:
+            window.fail()
+            raise
 
     def authenticate_credentials(self, key):
         api_key = ApiKey.objects.select_related("user").filter(key_hash=hash_api_key(key)).first()

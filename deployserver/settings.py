@@ -243,6 +243,13 @@ AWS_MAX_ATTEMPTS = env.int("AWS_MAX_ATTEMPTS", default=5)
 # How long a registry's repository and tag listings are cached (refresh=1 bypasses it).
 FEED_CACHE_SECONDS = env.int("FEED_CACHE_SECONDS", default=60)
 
+# Brute force: failed sign-ins per account (and 4x that per address) lock sign-in for the
+# window; invalid API keys per address within their window answer 429.
+DEPLOYSERVER_LOGIN_ATTEMPTS = env.int("DEPLOYSERVER_LOGIN_ATTEMPTS", default=5)
+DEPLOYSERVER_LOGIN_LOCKOUT_SECONDS = env.int("DEPLOYSERVER_LOGIN_LOCKOUT_SECONDS", default=900)
+DEPLOYSERVER_API_KEY_ATTEMPTS = env.int("DEPLOYSERVER_API_KEY_ATTEMPTS", default=20)
+DEPLOYSERVER_API_KEY_WINDOW_SECONDS = env.int("DEPLOYSERVER_API_KEY_WINDOW_SECONDS", default=60)
+
 # Where feed, AWS endpoint and webhook connections may go (deployserver.endpoints): "private"
 # (loopback and link-local refused), "public" (public addresses only) or "any" (sandbox, tests).
 # Cloud metadata addresses are refused under every policy.

@@ -7,11 +7,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from . import views
+from .throttling import ThrottledAuthenticationForm
 
 urlpatterns = [
     path(
         "login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(
+            redirect_authenticated_user=True, authentication_form=ThrottledAuthenticationForm
+        ),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
