@@ -134,6 +134,9 @@ class Project(models.Model):
         default=True,
         help_text="Deploy images by the digest pinned in the release (when known), not by tag.",
     )
+    # Bumped by every save of the variable set: an editor sends the version it loaded, and a
+    # save over someone else's is refused instead of silently undoing it.
+    variables_version = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -53,6 +53,7 @@ __all__ = [
     "system_variables",
     "variable_list",
     "variable_rows",
+    "VariablesConflict",
     "variable_set_replace",
     "variable_specs",
     "variables_clashes",
@@ -158,10 +159,28 @@ def _check_value_syntax(row: VariableInput, value: str) -> list[str]:
     return []
 
 
+class VariablesConflict(Exception):
+    """The variable set changed since the editor loaded it (``version`` differs)."""
+
+
 @transaction.atomic
-def variable_set_replace(*, project: Project, rows: Sequence[VariableInput], user) -> list[dict]:
+def variable_set_replace(
+    *, project: Project, rows: Sequence[VariableInput], user, version: int | None = None
+) -> list[dict]:
     """Replace the project's whole variable set: all rows are saved, or none (a 400 lists every
-    problem as ``variables[<row>].<field>``)."""
+    problem as ``variables[<row>].<field>``).
+
+    ``version``, when given, must be the set's version the editor loaded (``variables_version``);
+    saves of one project are serialised on its row, so of two editors of the same version one
+    saves and the other gets ``VariablesConflict``.
+    """
+    current = Project.objects.select_for_update().values_list("variables_version", flat=True)
+    stored_version = current.get(pk=project.pk)
+    if version is not None and version != stored_version:
+        raise VariablesConflict(
+            f"The variables were changed by someone else (version {stored_version}, you edited "
+            f"{version}); reload them and apply your changes again."
+        )
     existing = {
         v.pk: v
         for v in Variable.objects.filter(project=project).select_for_update().defer("secret_value")
@@ -252,7 +271,10 @@ def variable_set_replace(*, project: Project, rows: Sequence[VariableInput], use
             errors.setdefault("variables", []).append(f"Reference cycle: {cycle}.")
     if errors:
         raise ValidationError(errors)
-    return _write_rows(project, rows, specs, existing, old_scopes, user)
+    written = _write_rows(project, rows, specs, existing, old_scopes, user)
+    project.variables_version = stored_version + 1
+    Project.objects.filter(pk=project.pk).update(variables_version=project.variables_version)
+    return written
 
 
 def _write_rows(project, rows, specs, existing, old_scopes, user) -> list[dict]:

@@ -203,3 +203,18 @@ def test_an_environment_a_value_is_scoped_to_cannot_be_deleted(
     assert response.status_code == 400
     assert "still used by" in str(response.json())
     assert Variable.objects.get().scopes.get().environment.slug == "dev"
+
+
+def test_a_save_over_a_newer_version_is_refused_and_changes_nothing(project, envs, admin_user):
+    from releases.variables import VariablesConflict
+
+    variable_set_replace(project=project, user=admin_user, rows=[VariableInput("A", "1")])
+    loaded = project.variables_version
+    variable_set_replace(
+        project=project, user=admin_user, rows=[VariableInput("B", "2")], version=loaded
+    )
+    with pytest.raises(VariablesConflict, match="changed by someone else"):
+        variable_set_replace(
+            project=project, user=admin_user, rows=[VariableInput("C", "3")], version=loaded
+        )
+    assert list(Variable.objects.filter(project=project).values_list("name", flat=True)) == ["B"]
