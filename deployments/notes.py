@@ -1,89 +1,62 @@
-"""Release notes: a small, safe subset of Markdown rendered to HTML.
+"""Release notes: Markdown (CommonMark) rendered to safe HTML.
 
-Everything is escaped first; only the markup below is then produced, so notes can never
-inject HTML or scripts. Supported: paragraphs (single line breaks kept), ``#``–``###``
-headings, ``-``/``*`` and ``1.`` lists, fenced code blocks, ```code```, ``**bold**``,
-``*italic*`` and ``[text](https://…)`` links (http, https, mailto and site-relative ``/…`` only).
+markdown-it-py renders the notes with raw HTML off, so anything typed as HTML comes out as
+text; nh3 then keeps only the tags below and a link's ``href`` and ``title``. Links may point
+to http, https and mailto URLs or to a site-relative ``/…`` path, and get
+``rel="noopener noreferrer nofollow"``; any other link stays text. Single line breaks are kept,
+headings start at ``<h3>`` (the page already has h1 and h2) and images are not shown (their
+Markdown stays text). Bare URLs are not linked: write ``<https://…>`` or ``[text](https://…)``.
 """
 
 from __future__ import annotations
 
-import re
-
-from django.utils.html import escape
+import nh3
 from django.utils.safestring import SafeString, mark_safe
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
 
-_HEADING = re.compile(r"^(#{1,3})\s+(.+)$")
-_BULLET = re.compile(r"^\s*[-*+]\s+(.+)$")
-_NUMBERED = re.compile(r"^\s*\d+[.)]\s+(.+)$")
-_CODE_SPAN = re.compile(r"`([^`]+)`")
-_BOLD = re.compile(r"\*\*(.+?)\*\*|__(.+?)__")
-_ITALIC = re.compile(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?!\w)|(?<!\w)_(?!\s)(.+?)(?<!\s)_(?!\w)")
-_LINK = re.compile(r"\[([^\]]+)\]\(((?:https?://|mailto:|/)[^)\s]*)\)")
+TAGS = {"p", "br", "hr", "strong", "em", "code", "pre", "ul", "ol", "li", "a", "blockquote"}
+TAGS |= {f"h{level}" for level in range(1, 7)}
+# "*" replaces nh3's default attributes for every tag (lang, title): none.
+ATTRIBUTES = {"a": {"href", "title"}, "*": set()}
+URL_SCHEMES = {"http", "https", "mailto"}
+LINK_REL = "noopener noreferrer nofollow"
+# The page already has h1 and h2: ``#`` is an h3.
+HEADING_SHIFT = 2
 
 
-def _inline(text: str) -> str:
-    """Escape ``text`` and apply the inline markup; code spans are left as typed."""
-    parts = _CODE_SPAN.split(text)
-    out = []
-    for index, part in enumerate(parts):
-        if index % 2:
-            out.append(f"<code>{escape(part)}</code>")
-            continue
-        html = escape(part)
-        html = _LINK.sub(r'<a href="\2" rel="nofollow noopener">\1</a>', html)
-        html = _BOLD.sub(lambda m: f"<strong>{m.group(1) or m.group(2)}</strong>", html)
-        html = _ITALIC.sub(lambda m: f"<em>{m.group(1) or m.group(2)}</em>", html)
-        out.append(html)
-    return "".join(out)
+def _link_allowed(url: str) -> bool:
+    """http, https, mailto, or a path on this site (``/…`` but not ``//host``)."""
+    scheme, colon, _ = url.partition(":")
+    if colon and scheme.lower() in URL_SCHEMES:
+        return True
+    return url.startswith("/") and not url.startswith("//")
+
+
+def _shift_headings(state: StateCore) -> None:
+    for token in state.tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(int(token.tag[1]) + HEADING_SHIFT, 6)}"
+
+
+def _markdown() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "breaks": True}).disable("image")
+    md.validateLink = _link_allowed
+    md.core.ruler.push("shift_headings", _shift_headings)
+    return md
+
+
+_MD = _markdown()
 
 
 def notes_html(text: str) -> SafeString:
     """Render release notes (see the module docstring) as safe HTML."""
-    lines = (text or "").replace("\r\n", "\n").split("\n")
-    blocks: list[str] = []
-    paragraph: list[str] = []
-    items: list[str] = []
-    list_tag = ""
-
-    def flush() -> None:
-        nonlocal list_tag
-        if paragraph:
-            blocks.append("<p>" + "<br>".join(_inline(line) for line in paragraph) + "</p>")
-            paragraph.clear()
-        if items:
-            body = "".join(f"<li>{_inline(item)}</li>" for item in items)
-            blocks.append(f"<{list_tag}>{body}</{list_tag}>")
-            items.clear()
-            list_tag = ""
-
-    index = 0
-    while index < len(lines):
-        line = lines[index]
-        if line.strip().startswith("```"):
-            flush()
-            code = []
-            index += 1
-            while index < len(lines) and not lines[index].strip().startswith("```"):
-                code.append(lines[index])
-                index += 1
-            blocks.append(f"<pre><code>{escape(chr(10).join(code))}</code></pre>")
-        elif not line.strip():
-            flush()
-        elif heading := _HEADING.match(line):
-            flush()
-            level = len(heading.group(1)) + 2  # the page already has h1 and h2
-            blocks.append(f"<h{level}>{_inline(heading.group(2).strip())}</h{level}>")
-        elif (bullet := _BULLET.match(line)) or (numbered := _NUMBERED.match(line)):
-            tag = "ul" if bullet else "ol"
-            if paragraph or (items and list_tag != tag):
-                flush()
-            list_tag = tag
-            items.append((bullet or numbered).group(1))
-        else:
-            if items:
-                flush()
-            paragraph.append(line.strip())
-        index += 1
-    flush()
-    return mark_safe("\n".join(blocks))  # noqa: S308 - every piece above was escaped
+    rendered = _MD.render(text or "")
+    cleaned = nh3.clean(
+        rendered,
+        tags=TAGS,
+        attributes=ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel=LINK_REL,
+    )
+    return mark_safe(cleaned.strip())  # noqa: S308 - sanitized by nh3 against the allow-list

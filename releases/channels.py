@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import nodesemver
 import semver
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -18,7 +19,9 @@ from .models import Channel, Project
 
 CHANNEL_FIELDS = ("name", "slug", "description", "lifecycle", "rules")
 RULE_KEYS = {"packages", "version_range", "prerelease"}
-_COMPARATOR = re.compile(r"^(>=|<=|==|!=|>|<|=)?\s*v?(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)$")
+# ``==1.2.3`` was accepted before npm-style ranges; it still means ``=1.2.3``.
+_OLD_EQUALS = re.compile(r"(^|[\s|])==(?=[\sv\d])")
+RANGE_FORMS = ">=1.0.0 <2.0.0, ^1.2, ~1.2.3, 1.x or 1.2.3; join alternatives with ||"
 
 
 @dataclass(frozen=True)
@@ -40,27 +43,44 @@ class Rule:
 
     def allows(self, version: str) -> bool:
         parsed = semver.Version.parse(version)
-        if self.version_range and not all(parsed.match(c) for c in comparators(self.version_range)):
+        if self.version_range and not _in_range(version, self.version_range):
             return False
         if self.prerelease:
             return re.search(self.prerelease, parsed.prerelease or "") is not None
         return True
 
 
+def _parse_range(version_range: str) -> nodesemver.Range:
+    """The npm-style range ``version_range`` (commas also separate comparators, ``==`` is ``=``),
+    parsed strictly; ValueError naming the accepted forms for anything else."""
+    text = _OLD_EQUALS.sub(r"\1=", version_range.replace(",", " ")).strip()
+    refusal = ValueError(
+        f"'{version_range.strip()}' is not a version comparison or range (use {RANGE_FORMS})."
+    )
+    # npm reads an empty alternative (``1.2.3 ||``) as "any version": a typo, refused.
+    if not text or any(not part.strip() for part in text.split("||")):
+        raise refusal
+    try:
+        return nodesemver.make_range(text, loose=False)
+    except ValueError as exc:
+        raise refusal from exc
+
+
+def _in_range(version: str, version_range: str) -> bool:
+    """Whether ``version`` satisfies one alternative of the range, every comparator compared by
+    semver precedence. Unlike npm's default, a pre-release is not excluded here: whether a
+    channel takes pre-releases is its pre-release pattern's business (see ``Rule.allows``)."""
+    try:
+        parsed = _parse_range(version_range)
+    except ValueError:
+        return False  # a range stored before the current rules: nothing satisfies it
+    return any(all(c.test(version) for c in alternative) for alternative in parsed.set)
+
+
 def comparators(version_range: str) -> list[str]:
-    """``">=1.0.0 <2.0.0"`` → ``[">=1.0.0", "<2.0.0"]``, each in the form semver.match takes."""
-    out = []
-    for token in re.split(r"[\s,]+", version_range.strip()):
-        if not token:
-            continue
-        m = _COMPARATOR.match(token)
-        if not m:
-            raise ValueError(
-                f"'{token}' is not a version comparison (use >=1.0.0, <2.0.0, =1.2.3 …)."
-            )
-        op = m.group(1) or "=="
-        out.append(("==" if op == "=" else op) + m.group(2))
-    return out
+    """``"^1.2 || 2.0.x"`` → ``[">=1.2.0 <2.0.0", ">=2.0.0 <2.1.0"]``: the comparators of each
+    alternative; ValueError with the accepted forms for anything that is not a range."""
+    return [" ".join(c.value for c in alt) or "*" for alt in _parse_range(version_range).set]
 
 
 def channel_rules(channel: Channel) -> list[Rule]:
@@ -99,10 +119,11 @@ def _clean_rules(rules: Iterable) -> list[dict]:
             errors.append(f"Rule {index}: packages is a list of package reference names.")
         version_range = (rule.get("version_range") or "").strip()
         prerelease = rule.get("prerelease") or ""
-        try:
-            comparators(version_range)
-        except ValueError as exc:
-            errors.append(f"Rule {index}: {exc}")
+        if version_range:
+            try:
+                comparators(version_range)
+            except ValueError as exc:
+                errors.append(f"Rule {index}: {exc}")
         try:
             re.compile(prerelease)
         except re.error as exc:

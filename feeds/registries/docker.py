@@ -3,7 +3,8 @@
 Authentication: none, HTTP Basic, or the Bearer-token flow (a 401 with ``WWW-Authenticate:
 Bearer realm=…,service=…,scope=…`` → fetch a token from the realm → retry). Listings follow
 ``Link: <…>; rel="next"`` pagination. Tag listings carry no digests: a digest costs one ``HEAD``
-of the tag's manifest, so it is only fetched for a chosen tag.
+of the tag's manifest, so it is only fetched for a chosen tag. A transient failure (a 5xx answer
+or a connection reset) of a GET or HEAD is retried twice with a short backoff; a 4xx is not.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import re
 from urllib.parse import urljoin, urlsplit
 
 import requests
+from urllib3.exceptions import ReadTimeoutError
+from urllib3.util.retry import Retry
 
 from deployserver.endpoints import EndpointRefused, PolicyAdapter
 
@@ -29,9 +32,43 @@ MANIFEST_TYPES = ", ".join(
         "application/vnd.docker.distribution.manifest.v2+json",
     ]
 )
+# A GET or HEAD answered 5xx, or cut off by the registry, is sent again (at most twice, 0 s then
+# 0.2 s later). Neither a 4xx, a refused connection nor a timeout is: those answers stand, and a
+# timeout already cost the user its full wait.
+RETRIES = 2
+RETRY_BACKOFF = 0.1
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
 # Safety net against a registry whose Link headers loop.
 MAX_PAGES = 1000
 _CHALLENGE_PARAM = re.compile(r'(\w+)="([^"]*)"')
+
+
+class _TransientRetry(Retry):
+    """urllib3's Retry, except that a read timeout is never retried (it counts as a read error
+    there, like a connection reset, which is)."""
+
+    def increment(self, method=None, url=None, response=None, error=None, *args, **kwargs):
+        if isinstance(error, ReadTimeoutError):
+            raise error
+        return super().increment(method, url, response, error, *args, **kwargs)
+
+
+def _retrying_adapter() -> PolicyAdapter:
+    retry = _TransientRetry(
+        total=RETRIES,
+        connect=0,
+        read=RETRIES,
+        status=RETRIES,
+        other=0,
+        allowed_methods=frozenset({"GET", "HEAD"}),
+        status_forcelist=RETRY_STATUSES,
+        backoff_factor=RETRY_BACKOFF,
+        # The last 5xx answer is reported as such (see _request), not as "too many retries".
+        raise_on_status=False,
+        # A long Retry-After would outlast the few seconds a user waits for the registry.
+        respect_retry_after_header=False,
+    )
+    return PolicyAdapter(max_retries=retry)
 
 
 class DockerRegistry(Registry):
@@ -45,9 +82,10 @@ class DockerRegistry(Registry):
         self.base = feed.url.rstrip("/")
         self.session = requests.Session()
         self.session.headers["User-Agent"] = "deployserver"
-        # Every connection (redirects and token services included) follows the endpoint policy.
-        self.session.mount("http://", PolicyAdapter())
-        self.session.mount("https://", PolicyAdapter())
+        # Retries, and every connection (redirects and token services included) checked
+        # against the endpoint policy.
+        self.session.mount("http://", _retrying_adapter())
+        self.session.mount("https://", _retrying_adapter())
         self._basic = None
         if feed.username:
             raw = f"{feed.username}:{feed.password}".encode()
