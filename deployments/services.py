@@ -14,15 +14,12 @@ from deployserver.audit import audit_record
 from deployserver.models import AuditEvent
 from releases.models import Environment, Project, Release
 from releases.releasing import release_create
+from releases.selectors import lifecycle_effective_phases, lifecycle_list
 
+from .enqueue import enqueue_after_commit
+from .exceptions import DeploymentConflict
 from .models import Deployment
-from .selectors import release_progress
-
-
-def _enqueue(deployment_id: int) -> None:
-    from .tasks import deployment_run
-
-    deployment_run.delay(deployment_id)
+from .selectors import release_lifecycle, release_progress
 
 
 def _lock(release: Release) -> Release:
@@ -50,12 +47,8 @@ def _create(release: Release, environment: Environment, user, trigger: str) -> D
         summary=f"Queued {trigger} deployment of {release.project.name} {release.version} "
         f"to {environment.name}",
     )
-    transaction.on_commit(lambda: _enqueue(deployment.pk))
+    enqueue_after_commit(deployment.pk)
     return deployment
-
-
-class DeploymentConflict(Exception):
-    """The same release is already queued or executing in that environment (HTTP 409)."""
 
 
 @transaction.atomic
@@ -153,10 +146,6 @@ def deployment_auto_deploy(*, release: Release) -> list[Deployment]:
     concurrent callers, and an environment that already has a deployment of this release is
     never queued again.
     """
-    from releases.selectors import lifecycle_effective_phases, lifecycle_list
-
-    from .selectors import release_lifecycle
-
     release = _lock(release)
     progression = release_progress(release)
     lifecycle = lifecycle_list().get(pk=release_lifecycle(release).pk)

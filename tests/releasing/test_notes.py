@@ -2,8 +2,8 @@
 
 import pytest
 
-from deployments.notes import notes_html
-from deployments.templatetags.release_notes import short_digest
+from releases.notes import notes_html
+from releases.templatetags.release_notes import short_digest
 
 CASES = [
     ("plain text", "<p>plain text</p>"),

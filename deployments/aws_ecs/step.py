@@ -22,8 +22,8 @@ from releases.steps import (
 from releases.substitution import substitute_tree
 from releases.variables import PackageInfo, package_variables
 
-from .ecs_schema import FARGATE_LOG_DRIVERS, SCHEMA
 from .fargate import fargate_pair_errors
+from .schema import FARGATE_LOG_DRIVERS, SCHEMA
 
 
 def _literal(value: Any) -> bool:

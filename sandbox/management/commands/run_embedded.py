@@ -19,6 +19,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+import sandbox
+
 
 class Command(BaseCommand):
     help = "Run web + worker + beat (and the local AWS sandbox) on the embedded defaults."
@@ -39,13 +41,17 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, bind, sandbox_port, no_sandbox, **options):
+        if not no_sandbox and not sandbox.moto_installed():
+            raise CommandError(sandbox.INSTALL_HINT)
         data_dir = Path(settings.DATA_DIR)
         data_dir.mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
         password = self._admin(data_dir)
 
         if not no_sandbox:
-            from deployments.sandbox import seed
+            # Here, not at the top: moto is optional (the ``sandbox`` extra) and only the sandbox
+            # needs it.
+            from sandbox import seed
 
             endpoint = seed.start_server(sandbox_port)
             seed.seed(endpoint)

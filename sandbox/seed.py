@@ -18,6 +18,7 @@ from hashlib import sha256
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from moto.server import ThreadedMotoServer
 
 from deployserver.aws import client
 from deployserver.models import AwsAccount
@@ -51,8 +52,6 @@ COLORS = {"dev": "blue", "test": "green", "prod": "red"}
 
 def start_server(port: int) -> str:
     """Start moto on loopback with progressing ECS rollouts; returns the endpoint URL."""
-    from moto.server import ThreadedMotoServer
-
     # Services created in the sandbox report their desired tasks as running.
     os.environ.setdefault("MOTO_ECS_SERVICE_RUNNING", "2")
     rollouts.install()
