@@ -15,7 +15,7 @@ class DashboardView(APIView):
         parameters=[OpenApiParameter("project", str, description="Limit to one project slug")],
     )
     def get(self, request):
-        board = selectors.dashboard()
+        board = selectors.dashboard(project=request.query_params.get("project") or None)
         return Response(
             {
                 "environments": [{"slug": e.slug, "name": e.name} for e in board.environments],

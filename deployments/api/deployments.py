@@ -1,6 +1,6 @@
 """REST API of deployments: list (filtered), create, cancel, redeploy and the task log."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
@@ -78,13 +78,26 @@ class LogPageSerializer(serializers.Serializer):
     lines = LogLineSerializer(many=True)
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("project", str, description="Only this project (slug)"),
+            OpenApiParameter("environment", str, description="Only this environment (slug)"),
+            OpenApiParameter(
+                "state", str, enum=Deployment.State.values, description="Only this state"
+            ),
+            OpenApiParameter("release", int, description="Only this release (id)"),
+        ]
+    )
+)
 class DeploymentViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Deployments, newest first. Filter with ``?project=<slug>&environment=<slug>&state=``."""
+    """Deployments, newest first. Filters combine: ``?project=<slug>&environment=<slug>&state=``
+    (and ``release=<id>``)."""
 
     queryset = selectors.deployment_list()
     serializer_class = DeploymentSerializer

@@ -2,7 +2,8 @@
 
 This module describes the properties, validates what AWS would refuse (moto accepts nearly
 anything) and builds the exact ``RegisterTaskDefinition`` and ``UpdateService`` requests. The
-preview and the deployment engine both call ``build_requests``; nothing here calls AWS.
+preview and the step's runner (``deployments.aws_ecs.runner``) both call ``build_plan``;
+nothing here calls AWS.
 """
 
 from __future__ import annotations
