@@ -12,7 +12,7 @@ RUN useradd --create-home --uid 1000 deployserver
 
 # Dependencies first, so a code change does not reinstall them.
 COPY pyproject.toml README.md ./
-RUN mkdir -p deployserver feeds releases deployments \
+RUN mkdir -p deployserver feeds releases deployments sandbox \
     && pip install . \
     && pip uninstall --yes deployserver
 

@@ -1,4 +1,4 @@
-# deployserver: `make run` (embedded server) and `make test` (the whole suite).
+# deployserver: `make run` (embedded server with the AWS sandbox) and `make test` (the whole suite).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -17,7 +17,7 @@ TEST_ENV = DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL)
 $(VENV)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e '.[test]'
+	$(PIP) install --quiet -e '.[sandbox,test]'
 	touch $@
 
 install: $(VENV)/.installed

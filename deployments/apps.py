@@ -5,9 +5,10 @@ class DeploymentsConfig(AppConfig):
     name = "deployments"
 
     def ready(self):
-        # Step types plug into the registry that releases validates processes with.
-        from releases.steps import REGISTRY
+        # Imported here, not at the top: the step types and their runners load models, which
+        # Django allows only once every app is loaded.
+        from . import aws_ecs
 
-        from .steps.ecs import ECS_DEPLOY
-
-        REGISTRY.register(ECS_DEPLOY)
+        # Step types plug into the registry that releases validates processes with, each with
+        # the function that runs it.
+        aws_ecs.register()

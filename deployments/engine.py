@@ -36,38 +36,17 @@ from releases.steps import StepValidationError
 from releases.substitution import SubstitutionError
 from releases.variables import secrets_to_mask, variables_resolve
 
-from .ecs import RolloutCancelled
+from .enqueue import enqueue_after_commit
+from .exceptions import DeploymentCancelled, DeploymentLost, RolloutCancelled, StepFailed
 from .logs import LogWriter, log_append
 from .models import Deployment, LogLine
+from .runners import runner_for
+from .services import deployment_auto_deploy
 
 logger = logging.getLogger(__name__)
 
 
-class DeploymentCancelled(Exception):
-    """Someone asked to cancel; raised at the engine's next check."""
-
-
-class DeploymentLost(Exception):
-    """The deployment is no longer ours (the reaper ended it while we were slow)."""
-
-
-class StepFailed(Exception):
-    """A step ended without success; ``str()`` is the reason shown on the deployment."""
-
-
-def _runners():
-    from .ecs_run import run_ecs_step
-
-    return {"aws-ecs-deploy": run_ecs_step}
-
-
 # Queue and mutex ------------------------------------------------------------------------------
-
-
-def _enqueue(deployment_id: int) -> None:
-    from .tasks import deployment_run
-
-    deployment_run.delay(deployment_id)
 
 
 def deployment_kick(*, project_id: int, environment_id: int) -> int | None:
@@ -79,7 +58,7 @@ def deployment_kick(*, project_id: int, environment_id: int) -> int | None:
         mine.filter(state=Deployment.State.QUEUED).order_by("pk").values_list("pk", flat=True)
     ).first()
     if head is not None:
-        transaction.on_commit(lambda: _enqueue(head))
+        enqueue_after_commit(head)
     return head
 
 
@@ -273,11 +252,10 @@ class DeploymentRun:
         steps = self.release.process_snapshot or []
         if not steps:
             raise StepFailed(f"Release {self.release.version} has no steps to run.")
-        runners = _runners()
         for index, step in enumerate(steps, start=1):
             self.check_cancel()
             self.log.step = step.get("name", f"Step {index}")
-            runner = runners.get(step.get("type"))
+            runner = runner_for(step.get("type"))
             if runner is None:
                 raise StepFailed(f"Step {self.log.step}: unknown step type '{step.get('type')}'.")
             self.log.highlight(f"Step {index} of {len(steps)}: {self.log.step}")
@@ -296,8 +274,6 @@ class DeploymentRun:
                 return Deployment.objects.values_list("state", flat=True).get(pk=d.pk)
             deployment_kick(project_id=d.project_id, environment_id=d.environment_id)
         if state == Deployment.State.SUCCESS:
-            from .services import deployment_auto_deploy
-
             try:
                 deployment_auto_deploy(release=self.release)
             except Exception:  # the deployment succeeded; a refused next phase is not its failure

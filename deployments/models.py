@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from releases.models import Environment, Project, Release
 
@@ -68,8 +69,6 @@ class Deployment(models.Model):
     def duration(self):
         if self.started_at is None:
             return None
-        from django.utils import timezone
-
         return (self.finished_at or timezone.now()) - self.started_at
 
 

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Max, OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from releases.models import Environment, Lifecycle, Project, Release
 from releases.promotion import Progression, release_progression
@@ -17,7 +17,7 @@ from releases.selectors import (
     lifecycle_list,
 )
 
-from .models import Deployment, LogLine
+from .models import Deployment
 
 
 def release_progress(
@@ -36,18 +36,6 @@ def deployment_list() -> QuerySet[Deployment]:
     return Deployment.objects.select_related(
         "release", "release__project", "environment", "created_by"
     ).order_by("-id")
-
-
-def deployment_latest_per_cell(
-    projects: QuerySet[Project] | None = None,
-) -> dict[tuple[int, int], Deployment]:
-    """The latest deployment of each project × environment, in two queries."""
-    latest = Deployment.objects.all()
-    if projects is not None:
-        latest = latest.filter(project__in=projects)
-    ids = latest.values("project_id", "environment_id").annotate(last=Max("id")).values("last")
-    rows = Deployment.objects.filter(id__in=ids).select_related("release", "created_by")
-    return {(d.project_id, d.environment_id): d for d in rows}
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +72,10 @@ class Dashboard:
 RELEASE_HEAVY_FIELDS = ("process_snapshot", "variables_snapshot")
 
 
-def dashboard() -> Dashboard:
+def dashboard(*, project: str | None = None) -> Dashboard:
     """Projects × environments, each cell the latest deployment there (three queries).
+
+    ``project``: only the project with this slug (none if no project has it).
 
     Hot path: one correlated subquery per environment finds a cell's latest deployment with a
     single probe of the ``deployment_latest`` index, where grouping every deployment would read
@@ -100,7 +90,10 @@ def dashboard() -> Dashboard:
         )
         for env in environments
     }
-    projects = list(Project.objects.order_by("name").annotate(**latest))
+    projects = Project.objects.order_by("name")
+    if project is not None:
+        projects = projects.filter(slug=project)
+    projects = list(projects.annotate(**latest))
     ids = [getattr(p, f"latest_{env.pk}") for p in projects for env in environments]
     rows = Deployment.objects.filter(id__in=[i for i in ids if i is not None]).values_list(
         "project_id",
@@ -146,10 +139,6 @@ def _deployments_by_release(releases: list[Release]) -> dict[int, list[tuple[int
 def releases_reached(releases: list[Release]) -> dict[int, dict[int, str]]:
     """For each release, the latest deployment state per environment id (one query)."""
     return {pk: dict(pairs) for pk, pairs in _deployments_by_release(releases).items()}
-
-
-def log_lines(deployment: Deployment, *, after: int = 0, limit: int = 1000) -> QuerySet[LogLine]:
-    return LogLine.objects.filter(deployment=deployment, seq__gt=after).order_by("seq")[:limit]
 
 
 @dataclass

@@ -15,14 +15,10 @@ from deployserver.models import AuditEvent
 from releases.models import Environment, Project, Release
 from releases.releasing import release_create
 
+from .enqueue import enqueue_after_commit
+from .exceptions import DeploymentConflict
 from .models import Deployment
 from .selectors import release_progress, release_standing
-
-
-def _enqueue(deployment_id: int) -> None:
-    from .tasks import deployment_run
-
-    deployment_run.delay(deployment_id)
 
 
 def _lock(release: Release) -> Release:
@@ -50,12 +46,8 @@ def _create(release: Release, environment: Environment, user, trigger: str) -> D
         summary=f"Queued {trigger} deployment of {release.project.name} {release.version} "
         f"to {environment.name}",
     )
-    transaction.on_commit(lambda: _enqueue(deployment.pk))
+    enqueue_after_commit(deployment.pk)
     return deployment
-
-
-class DeploymentConflict(Exception):
-    """The same release is already queued or executing in that environment (HTTP 409)."""
 
 
 @transaction.atomic

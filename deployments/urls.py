@@ -1,19 +1,49 @@
-"""Pages of one deployment: the live page, its poll, the log (earlier lines, raw) and actions."""
+"""Pages of the deployments app: the dashboard, a project's releases, one deployment."""
 
 from django.urls import path
 
-from . import views
+from .views import dashboard, deployments, releases
 
 urlpatterns = [
-    path("deployments/<int:pk>/", views.deployment_detail, name="deployment-detail"),
-    path("deployments/<int:pk>/poll/", views.deployment_poll, name="deployment-poll"),
+    path("", dashboard.dashboard, name="dashboard"),
+    # Releases
+    path("projects/<slug:slug>/releases/", releases.release_list, name="project-releases"),
+    path(
+        "projects/<slug:slug>/releases/new/",
+        releases.release_create,
+        name="project-release-create",
+    ),
+    path(
+        "projects/<slug:slug>/releases/new/packages/",
+        releases.release_packages,
+        name="project-release-packages",
+    ),
+    path("releases/<int:pk>/", releases.release_detail, name="project-release"),
+    path("releases/<int:pk>/deploy/", releases.release_deploy, name="project-release-deploy"),
+    path("releases/<int:pk>/promote/", releases.release_promote, name="project-release-promote"),
+    path(
+        "releases/<int:pk>/update-variables/",
+        releases.release_update_variables,
+        name="project-release-update-variables",
+    ),
+    # One deployment: the live page, its poll, the log (earlier lines, raw) and actions
+    path("deployments/<int:pk>/", deployments.deployment_detail, name="deployment-detail"),
+    path("deployments/<int:pk>/poll/", deployments.deployment_poll, name="deployment-poll"),
     path(
         "deployments/<int:pk>/log/earlier/",
-        views.deployment_log_earlier,
+        deployments.deployment_log_earlier,
         name="deployment-log-earlier",
     ),
-    path("deployments/<int:pk>/log.txt", views.deployment_log_raw, name="deployment-log-raw"),
-    path("deployments/<int:pk>/cancel/", views.deployment_cancel, name="deployment-cancel"),
-    path("deployments/<int:pk>/redeploy/", views.deployment_redeploy, name="deployment-redeploy"),
-    path("deployments/<int:pk>/promote/", views.deployment_promote, name="deployment-promote"),
+    path("deployments/<int:pk>/log.txt", deployments.deployment_log_raw, name="deployment-log-raw"),
+    path("deployments/<int:pk>/cancel/", deployments.deployment_cancel, name="deployment-cancel"),
+    path(
+        "deployments/<int:pk>/redeploy/",
+        deployments.deployment_redeploy,
+        name="deployment-redeploy",
+    ),
+    path(
+        "deployments/<int:pk>/promote/",
+        deployments.deployment_promote,
+        name="deployment-promote",
+    ),
 ]

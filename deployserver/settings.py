@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "feeds",
     "releases",
     "deployments",
+    "sandbox",
 ]
 
 MIDDLEWARE = [
@@ -229,7 +230,7 @@ CELERY_BEAT_SCHEDULE["deployments-reap"] = {
     "schedule": env.float("DEPLOYSERVER_REAPER_SECONDS", default=10.0),
 }
 # Release retention (each lifecycle's "keep the last N releases / N days"), hourly by default.
-CELERY_IMPORTS = ["deployments.tasks_retention"]
+CELERY_IMPORTS = ["deployments.tasks"]
 CELERY_BEAT_SCHEDULE["releases-retention"] = {
     "task": "deployments.retention",
     "schedule": env.float("DEPLOYSERVER_RETENTION_SECONDS", default=3600.0),

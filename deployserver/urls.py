@@ -56,12 +56,12 @@ urlpatterns = [
     path("api/dashboard/", deployments_api.DashboardView.as_view(), name="dashboard-api"),
     path("api/", include((router.urls, "api"))),
     path("admin/", admin.site.urls),
-    # The dashboard at / and the release and channel pages.
-    path("", include("deployments.urls_releases")),
+    path("", include("releases.urls_channels")),
     path("", include("deployserver.urls_ui")),
     path("", include("feeds.urls")),
     path("", include("releases.urls")),
     path("", include("releases.urls_process")),
+    # The dashboard at /, the release pages and the deployment pages.
     path("", include("deployments.urls")),
 ]
 

@@ -1,6 +1,6 @@
 """Pages of the core: sign-in, AWS accounts (under Library), audit, API keys.
 
-The dashboard at ``/`` lives with the deployments it shows (``deployments.urls_releases``).
+The dashboard at ``/`` lives with the deployments it shows (``deployments.urls``).
 """
 
 from django.contrib.auth import views as auth_views

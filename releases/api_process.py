@@ -164,7 +164,8 @@ def preview_data(project: Project, preview) -> dict:
 class ProjectProcessPreviewView(APIView):
     """The exact requests a deployment to ``environment`` would send, sensitive values masked.
 
-    Package versions: the newest version in each feed (until releases pin them).
+    Package versions: the newest version in each feed (this previews the process; a release
+    deploys the versions it pinned when it was created).
     """
 
     queryset = DeploymentProcess.objects.none()

@@ -196,13 +196,13 @@ def figure_a_b(api: Client, release, account) -> None:
 
 def make_services(account, project, count: int):
     """``count`` services in one cluster, and ``count`` projects deploying one each to Dev."""
-    from deployments.sandbox import seed
     from deployserver.aws import client
     from releases.models import Project
     from releases.process import process_for, process_update
     from releases.releasing import release_create
     from releases.services import project_create
     from releases.variables import VariableInput, variable_set_replace
+    from sandbox import seed
 
     ecs, ec2 = client(account, "ecs"), client(account, "ec2")
     ecs.create_cluster(clusterName="bench")
@@ -375,9 +375,9 @@ def figure_e(api: Client, page: Client, release) -> None:
 def main() -> None:
     from moto.server import ThreadedMotoServer
 
-    from deployments.sandbox import rollouts, seed
     from deployserver.services import api_key_create
     from releases.releasing import release_create
+    from sandbox import rollouts, seed
     from tests.conftest import free_port, wait_for_port
 
     if connection.vendor != "postgresql":

@@ -96,7 +96,7 @@ def ecs_properties() -> dict:
 
 
 def bench_resolution(project, environments) -> tuple[float, float, float]:
-    from deployments.steps.ecs import ECS_DEPLOY
+    from deployments.aws_ecs.step import ECS_DEPLOY
     from releases.variables import (
         PackageInfo,
         system_variables,

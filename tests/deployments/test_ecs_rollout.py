@@ -10,7 +10,8 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from deployments.ecs import RolloutCancelled, RolloutWatcher, stopped_tasks
+from deployments.aws_ecs.aws import RolloutWatcher, stopped_tasks
+from deployments.exceptions import RolloutCancelled
 from deployserver.aws import AwsError
 
 CLUSTER, SERVICE = "hello-color-dev", "hello-color-dev"

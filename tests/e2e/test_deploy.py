@@ -28,7 +28,7 @@ def shoot(page, name: str) -> None:
 def test_deploy_from_the_ui_watch_the_log_arrive_then_promote(
     live_server, signed_in, celery_worker_process, release, monkeypatch
 ):
-    from deployments.sandbox import rollouts
+    from sandbox import rollouts
 
     monkeypatch.setattr(rollouts, "ROLLOUT_SECONDS", 4.0)
     page = signed_in
@@ -71,10 +71,10 @@ def test_deploy_from_the_ui_watch_the_log_arrive_then_promote(
 def test_a_failing_image_fails_rolls_back_and_says_why(
     live_server, signed_in, celery_worker_process, sandbox, admin_user, monkeypatch
 ):
-    from deployments.sandbox import rollouts
     from deployments.services import deployment_create
     from releases.models import Environment
     from releases.releasing import release_create
+    from sandbox import rollouts
 
     monkeypatch.setattr(rollouts, "ROLLOUT_SECONDS", 2.0)
     good = release_create(project=sandbox, user=admin_user, packages={"web": "1.0.1"})

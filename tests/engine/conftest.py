@@ -7,7 +7,7 @@ import os
 import pytest
 from django.core.cache import cache
 
-from deployments.sandbox import rollouts
+from sandbox import rollouts
 
 # Read by the Celery worker process too (it starts with this environment).
 os.environ["DEPLOYSERVER_ROLLOUT_POLL_SECONDS"] = "0.2"
@@ -32,7 +32,7 @@ def fast_rollouts(settings, monkeypatch):
 @pytest.fixture
 def sandbox(moto, fast_rollouts, admin_user):
     """Seed the demo on a fresh moto; yields the Hello Color project."""
-    from deployments.sandbox import seed
+    from sandbox import seed
 
     account = seed.seed_database(moto)
     seed.seed_aws(account)

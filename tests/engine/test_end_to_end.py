@@ -4,9 +4,9 @@ the sandbox (moto over HTTP, rollouts that progress); then ECS itself is read ba
 import pytest
 
 from deployments.models import Deployment
-from deployments.sandbox import seed
 from deployserver.aws import client
 from deployserver.models import AwsAccount
+from sandbox import seed
 
 from .helpers import wait_for
 

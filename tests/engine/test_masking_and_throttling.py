@@ -15,12 +15,12 @@ import requests
 
 from deployments.engine import deployment_execute
 from deployments.models import Deployment, LogLine
-from deployments.sandbox import seed
 from deployserver.models import AwsAccount
 from releases.models import Environment
 from releases.process import process_for, process_update
 from releases.releasing import release_create
 from releases.variables import VariableInput, variable_set_replace
+from sandbox import seed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -3,16 +3,17 @@ parallel; cancel before and during a run; a second delivery never touches AWS; t
 
 import pytest
 
-from deployments import engine
+from deployments import engine, enqueue
 from deployments.engine import DeploymentRun, deployment_claim, deployment_execute
 from deployments.models import Deployment, LogLine
-from deployments.sandbox import seed
+from deployments.runners import RUNNERS
 from deployments.services import deployment_cancel
 from deployments.tasks import deployment_run
 from deployserver.aws import client
 from deployserver.models import AwsAccount
 from releases.models import Environment
 from releases.releasing import release_create
+from sandbox import seed
 
 from .helpers import revisions, wait_for, wait_for_line
 
@@ -73,7 +74,7 @@ def test_a_deployment_cancelled_while_queued_never_starts(release, admin_user):
 def test_cancel_while_executing_stops_at_the_next_check_and_says_who(
     celery_worker_process, release, admin_api, monkeypatch
 ):
-    from deployments.sandbox import rollouts
+    from sandbox import rollouts
 
     monkeypatch.setattr(rollouts, "ROLLOUT_SECONDS", 60)
     response = admin_api.post(
@@ -119,7 +120,7 @@ def test_reaper_fails_deployments_whose_worker_stopped_beating_and_starts_the_ne
     from django.utils import timezone
 
     enqueued = []
-    monkeypatch.setattr(engine, "_enqueue", enqueued.append)
+    monkeypatch.setattr(enqueue, "enqueue", enqueued.append)
     second_release = release_create(project=release.project, user=None, packages={"web": "1.1.0"})
     lost, waiting = queued(release), queued(second_release)
     alive = queued(release, "test")
@@ -140,12 +141,10 @@ def test_reaper_fails_deployments_whose_worker_stopped_beating_and_starts_the_ne
 
 
 def test_an_unexpected_error_ends_the_deployment_failed_never_executing(release, monkeypatch):
-    from deployments import ecs_run
-
     def broken(run, step):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(ecs_run, "run_ecs_step", broken)
+    monkeypatch.setitem(RUNNERS, "aws-ecs-deploy", broken)
     deployment = queued(release)
 
     assert deployment_execute(deployment.pk) == Deployment.State.FAILED

@@ -8,7 +8,7 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from deployments import ecs_run
+from deployments.aws_ecs import runner
 from deployments.engine import deployment_execute
 from deployments.models import Deployment
 from releases.models import Environment
@@ -35,9 +35,9 @@ def ecs(monkeypatch, settings, fast_rollouts):
         aws_secret_access_key="secret",
     )
     clock = FakeClock()
-    monkeypatch.setattr(ecs_run, "ecs_client", lambda account, service, region: client)
-    monkeypatch.setattr(ecs_run, "sleep", clock.sleep)
-    monkeypatch.setattr(ecs_run, "clock", clock)
+    monkeypatch.setattr(runner, "ecs_client", lambda account, service, region: client)
+    monkeypatch.setattr(runner, "sleep", clock.sleep)
+    monkeypatch.setattr(runner, "clock", clock)
     settings.DEPLOYSERVER_ROLLOUT_POLL_SECONDS = 20
     with Stubber(client) as stubber:
         client.stubber = stubber

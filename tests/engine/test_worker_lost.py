@@ -13,12 +13,12 @@ from django.db import connection
 
 from deployments.engine import deployment_execute
 from deployments.models import Deployment
-from deployments.sandbox import rollouts, seed
 from deployments.tasks import deployment_run
 from deployserver.aws import client
 from deployserver.celery import app
 from deployserver.models import AwsAccount
 from releases.models import Environment
+from sandbox import rollouts, seed
 from tests.conftest import ROOT, _database_url
 
 from .helpers import revisions, wait_for, wait_for_line

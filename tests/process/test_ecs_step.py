@@ -2,8 +2,8 @@
 
 import pytest
 
-from deployments.steps.ecs import ECS_DEPLOY
-from deployments.steps.fargate import FARGATE_MEMORY
+from deployments.aws_ecs.fargate import FARGATE_MEMORY
+from deployments.aws_ecs.step import ECS_DEPLOY
 from releases.steps import REGISTRY, StepValidationError
 from releases.substitution import SubstitutionError
 from releases.variables import PackageInfo

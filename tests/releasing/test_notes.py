@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from deployments.notes import notes_html
-from deployments.templatetags.release_notes import release_notes, short_digest
+from releases.notes import notes_html
+from releases.templatetags.release_notes import release_notes, short_digest
 
 REL = 'rel="noopener noreferrer nofollow"'
 

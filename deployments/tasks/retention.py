@@ -2,10 +2,10 @@
 
 from celery import shared_task
 
+from ..retention import retention_apply
+
 
 @shared_task(name="deployments.retention", ignore_result=True)
 def releases_retention() -> int:
     """Delete the releases their lifecycle's retention no longer keeps."""
-    from .retention import retention_apply
-
     return retention_apply()

@@ -1,10 +1,9 @@
-"""Pages: the dashboard, a project's releases and channels, creating a release, one release.
+"""Pages of a project's releases: the list, creating a release, one release and its actions.
 
-Thin views: forms check shapes, services (``releases.releasing``, ``releases.channels``,
+They stay in ``deployments`` because a release page shows where the release is deployed and
+queues deployments. Thin views: forms check shapes, services (``releases.releasing``,
 ``deployments.services``) decide; a refusal is shown where it belongs, with its reason.
 """
-
-from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,98 +11,20 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from deployserver.forms import add_service_errors
-from deployserver.views import confirm_delete, write_permission
+from deployserver.views import write_permission
 from releases import channels as channel_services
 from releases import releasing
 from releases.models import Channel, Environment, Project, Release
 from releases.selectors import environment_list, project_list
 
-from . import selectors, services
-from .forms_releases import (
-    ChannelForm,
-    ReleaseForm,
-    RuleFormSet,
-    channel_rule_refs,
-    package_pickers,
-)
-from .models import Deployment
+from .. import selectors, services
+from ..exceptions import DeploymentConflict
+from ..forms import ReleaseForm, package_pickers
 
 RELEASES_PER_PAGE = 25
-
-
-STATE_LABELS = dict(Deployment.State.choices)
-
-
-def _ago(when: datetime, now: datetime) -> str:
-    seconds = max(int((now - when).total_seconds()), 0)
-    if seconds < 60:
-        return "just now"
-    if seconds < 3600:
-        return f"{seconds // 60} min ago"
-    if seconds < 48 * 3600:
-        return f"{seconds // 3600} h ago"
-    return f"{seconds // 86400} days ago"
-
-
-def _cell_html(cell: selectors.DashboardCell | None, url_of, now: datetime) -> str:
-    """One dashboard cell, linking to its deployment."""
-    if cell is None:
-        return mark_safe('<td class="cell cell-empty muted" title="Not deployed yet">—</td>')
-    badge = "muted" if cell.state == Deployment.State.CANCELLED else cell.state
-    label = STATE_LABELS.get(cell.state, cell.state)
-    at = timezone.localtime(cell.when).strftime("%Y-%m-%d %H:%M:%S %Z")
-    who = f" · {cell.created_by}" if cell.created_by else ""
-    return format_html(
-        '<td class="cell cell-{}" data-environment="{}"><a class="cell-link" href="{}" '
-        'title="{} · {}"><span class="cell-version">{}</span> '
-        '<span class="badge badge-{}">{}</span> <span class="cell-meta muted">{}{}</span></a></td>',
-        cell.state,
-        cell.environment_id,
-        url_of(cell.deployment),
-        label,
-        at,
-        cell.version,
-        badge,
-        label,
-        _ago(cell.when, now),
-        who,
-    )
-
-
-@login_required
-def dashboard(request):
-    """Projects × environments: each cell the latest deployment there (constant queries).
-
-    Hot path: hundreds of cells, so each is rendered here with ``format_html`` (escaped) rather
-    than through a dozen template lookups.
-    """
-    board = selectors.dashboard()
-    now = timezone.now()
-    # Reversed once: the deployment page's URL differs between cells only by the id.
-    marker = 987654321
-    pattern = reverse("deployment-detail", args=[marker])
-
-    def url_of(pk: int) -> str:
-        return pattern.replace(str(marker), str(pk))
-
-    rows = [
-        (project, [_cell_html(cell, url_of, now) for cell in cells])
-        for project, cells in board.rows()
-    ]
-    return render(
-        request,
-        "deployments/dashboard.html",
-        {"environments": board.environments, "projects": board.projects, "rows": rows},
-    )
-
-
-# Releases ------------------------------------------------------------------------------------
 
 
 @login_required
@@ -244,7 +165,7 @@ def release_deploy(request, pk):
         deployment = services.deployment_create(
             release=release, environment=environment, user=request.user
         )
-    except (ValidationError, services.DeploymentConflict) as exc:
+    except (ValidationError, DeploymentConflict) as exc:
         _refused(request, exc)
         return redirect("project-release", pk=release.pk)
     messages.success(request, f"Deployment of {release.version} to {environment.name} queued.")
@@ -273,89 +194,3 @@ def release_update_variables(request, pk):
     releasing.release_snapshot_update(release=release, user=request.user)
     messages.success(request, f"The variable snapshot of {release.version} was updated.")
     return redirect("project-release", pk=release.pk)
-
-
-# Channels ------------------------------------------------------------------------------------
-
-
-@login_required
-def channel_list(request, slug):
-    project = get_object_or_404(project_list(), slug=slug)
-    channels = project.channels.select_related("lifecycle")
-    return render(
-        request, "deployments/channel_list.html", {"project": project, "channels": channels}
-    )
-
-
-def _channel_form_page(request, project: Project, channel: Channel | None):
-    data = request.POST or None
-    form = ChannelForm.for_channel(channel, data) if channel else ChannelForm(data)
-    refs = channel_rule_refs(project, channel)
-    initial = [
-        {
-            "packages": r.get("packages", []),
-            "version_range": r.get("version_range", ""),
-            "prerelease": r.get("prerelease", ""),
-        }
-        for r in (channel.rules if channel else [])
-    ]
-    rules = RuleFormSet(data, prefix="rules", refs=refs, initial=initial)
-    rule_errors: list[str] = []
-    if request.method == "POST" and form.is_valid() and rules.is_valid():
-        fields = {**form.cleaned_data, "rules": rules.rules()}
-        try:
-            if channel is None:
-                channel = channel_services.channel_create(
-                    project=project, user=request.user, **fields
-                )
-            else:
-                channel_services.channel_update(channel=channel, user=request.user, **fields)
-        except ValidationError as exc:
-            other = add_service_errors(form, exc)
-            rule_errors = [m for messages_ in other.values() for m in messages_]
-            if channel is not None and channel.pk:
-                channel.refresh_from_db()
-        else:
-            messages.success(request, f"Channel {channel.name} saved.")
-            return redirect("project-channels", slug=project.slug)
-    return render(
-        request,
-        "deployments/channel_form.html",
-        {
-            "project": project,
-            "channel": channel,
-            "form": form,
-            "rules": rules,
-            "rule_errors": rule_errors,
-        },
-        status=400 if request.method == "POST" else 200,
-    )
-
-
-@write_permission("releases.add_channel")
-def channel_create(request, slug):
-    project = get_object_or_404(project_list(), slug=slug)
-    return _channel_form_page(request, project, None)
-
-
-@write_permission("releases.change_channel")
-def channel_edit(request, slug, channel_slug):
-    channel = get_object_or_404(
-        Channel.objects.select_related("project"), project__slug=slug, slug=channel_slug
-    )
-    return _channel_form_page(request, channel.project, channel)
-
-
-@write_permission("releases.delete_channel")
-def channel_delete(request, slug, channel_slug):
-    channel = get_object_or_404(
-        Channel.objects.select_related("project"), project__slug=slug, slug=channel_slug
-    )
-    return confirm_delete(
-        request,
-        obj=channel,
-        kind="Channel",
-        delete=lambda: channel_services.channel_delete(channel=channel, user=request.user),
-        cancel_url=reverse("project-channels", args=[slug]),
-        success_url=reverse("project-channels", args=[slug]),
-    )

@@ -19,6 +19,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+import sandbox
+
 
 class Command(BaseCommand):
     help = "Run web + worker + beat (and the local AWS sandbox) on the embedded defaults."
@@ -39,25 +41,43 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, bind, sandbox_port, no_sandbox, **options):
+        if not no_sandbox and not sandbox.moto_installed():
+            raise CommandError(sandbox.INSTALL_HINT)
         data_dir = Path(settings.DATA_DIR)
         data_dir.mkdir(parents=True, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
         password = self._admin(data_dir)
 
-        if not no_sandbox:
-            from deployments.sandbox import seed
-
-            endpoint = seed.start_server(sandbox_port)
-            seed.seed(endpoint)
-            self.stdout.write(f"AWS sandbox (moto) at {endpoint}")
-
         env = dict(os.environ)
         env.setdefault("DJANGO_SETTINGS_MODULE", "deployserver.settings")
         if not no_sandbox:
+            self._sandbox(sandbox_port)
             # Sandbox rollouts take seconds, not minutes: follow them closely in the demo.
             env.setdefault("DEPLOYSERVER_ROLLOUT_POLL_SECONDS", "1")
         host, _, port = bind.rpartition(":")
-        processes = [
+        processes = self._start(env, bind, data_dir)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"\ndeployserver is starting at http://{host}:{port}/\n"
+                f"Log in as admin with password: {password}\n"
+                "Stop with Ctrl-C.\n"
+            )
+        )
+        self._supervise(processes)
+
+    def _sandbox(self, port: int) -> None:
+        """Start the moto server and seed the demo."""
+        # Here, not at the top: moto is optional (the ``sandbox`` extra) and only the sandbox
+        # needs it.
+        from sandbox import seed
+
+        endpoint = seed.start_server(port)
+        seed.seed(endpoint)
+        self.stdout.write(f"AWS sandbox (moto) at {endpoint}")
+
+    def _start(self, env: dict, bind: str, data_dir: Path) -> list[subprocess.Popen]:
+        """The Celery worker (with beat) and gunicorn."""
+        return [
             subprocess.Popen(
                 [
                     sys.executable,
@@ -91,14 +111,6 @@ class Command(BaseCommand):
                 env=env,
             ),
         ]
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"\ndeployserver is starting at http://{host}:{port}/\n"
-                f"Log in as admin with password: {password}\n"
-                "Stop with Ctrl-C.\n"
-            )
-        )
-        self._supervise(processes)
 
     def _admin(self, data_dir: Path) -> str:
         """Create the admin user; its password comes from the environment or a kept file."""

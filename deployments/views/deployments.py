@@ -16,8 +16,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from deployserver.views import write_permission
 
-from . import logs, selectors, services
-from .models import Deployment
+from .. import logs, selectors, services
+from ..exceptions import DeploymentConflict
+from ..models import Deployment
 
 TAIL_LINES = 500
 POLL_DONE = 286
@@ -139,7 +140,7 @@ def deployment_cancel(request, pk: int):
 
 
 # What the services refuse with: lifecycle rules, and the same release already queued there.
-REFUSED = (ValidationError, services.DeploymentConflict)
+REFUSED = (ValidationError, DeploymentConflict)
 
 
 def _queue(request, deployment: Deployment, action):

@@ -2,7 +2,8 @@
 
 This module describes the properties, validates what AWS would refuse (moto accepts nearly
 anything) and builds the exact ``RegisterTaskDefinition`` and ``UpdateService`` requests. The
-preview and the deployment engine both call ``build_requests``; nothing here calls AWS.
+preview and the step's runner (``deployments.aws_ecs.runner``) both call ``build_plan``;
+nothing here calls AWS.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from releases.steps import (
 from releases.substitution import substitute_tree
 from releases.variables import PackageInfo, package_variables
 
-from .ecs_schema import FARGATE_LOG_DRIVERS, SCHEMA
 from .fargate import fargate_pair_errors
+from .schema import FARGATE_LOG_DRIVERS, SCHEMA
 
 
 def _literal(value: Any) -> bool:

@@ -18,6 +18,7 @@ from hashlib import sha256
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from moto.server import ThreadedMotoServer
 
 from deployserver.aws import client
 from deployserver.models import AwsAccount
@@ -51,8 +52,6 @@ COLORS = {"dev": "blue", "test": "green", "prod": "red"}
 
 def start_server(port: int) -> str:
     """Start moto on loopback with progressing ECS rollouts; returns the endpoint URL."""
-    from moto.server import ThreadedMotoServer
-
     # Services created in the sandbox report their desired tasks as running.
     os.environ.setdefault("MOTO_ECS_SERVICE_RUNNING", "2")
     rollouts.install()
@@ -85,6 +84,15 @@ def _manifest(tag: str) -> str:
 
 def seed_aws(account: AwsAccount) -> None:
     """ECR images and, per environment, an ECS cluster and service; skips what exists."""
+    uri = _seed_images(account)
+    _seed_execution_role(account)
+    ec2, ecs = client(account, "ec2"), client(account, "ecs")
+    for name, slug in ENVIRONMENTS:
+        _seed_service(ec2, ecs, name, slug, uri)
+
+
+def _seed_images(account: AwsAccount) -> str:
+    """The ``hello-color`` repository and its tagged images; returns the repository URI."""
     ecr = client(account, "ecr")
     with contextlib.suppress(ecr.exceptions.RepositoryAlreadyExistsException):
         ecr.create_repository(repositoryName=REPOSITORY)
@@ -100,7 +108,10 @@ def seed_aws(account: AwsAccount) -> None:
     for tag in [*TAGS, FAILING_TAG]:
         if tag not in existing:
             ecr.put_image(repositoryName=REPOSITORY, imageManifest=_manifest(tag), imageTag=tag)
+    return uri
 
+
+def _seed_execution_role(account: AwsAccount) -> None:
     iam = client(account, "iam")
     with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
         iam.create_role(
@@ -119,54 +130,54 @@ def seed_aws(account: AwsAccount) -> None:
             ),
         )
 
-    ec2 = client(account, "ec2")
-    ecs = client(account, "ecs")
-    for name, slug in ENVIRONMENTS:
-        cluster = f"hello-color-{slug}"
-        found = (
-            ecs.describe_services(cluster=cluster, services=[cluster]).get("services")
-            if (ecs.describe_clusters(clusters=[cluster])["clusters"])
-            else []
-        )
-        if found:
-            continue
-        ecs.create_cluster(clusterName=cluster)
-        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
-        group = ec2.create_security_group(
-            GroupName=f"{cluster}-web", Description=f"{name} web", VpcId=vpc
-        )["GroupId"]
-        ecs.register_task_definition(
-            family=cluster,
-            networkMode="awsvpc",
-            requiresCompatibilities=["FARGATE"],
-            cpu="256",
-            memory="512",
-            containerDefinitions=[
-                {
-                    "name": "web",
-                    "image": f"{uri}:1.0.0",
-                    "essential": True,
-                    "portMappings": [{"containerPort": 80, "protocol": "tcp"}],
-                    "environment": [{"name": "OCTO_COLOR", "value": "grey"}],
-                }
-            ],
-        )
-        ecs.create_service(
-            cluster=cluster,
-            serviceName=cluster,
-            taskDefinition=cluster,
-            desiredCount=2,
-            launchType="FARGATE",
-            networkConfiguration={
-                "awsvpcConfiguration": {
-                    "subnets": [subnet],
-                    "securityGroups": [group],
-                    "assignPublicIp": "ENABLED",
-                }
-            },
-        )
-        log.info("sandbox: created ECS cluster and service %s", cluster)
+
+def _seed_service(ec2, ecs, name: str, slug: str, uri: str) -> None:
+    """The environment's ECS cluster and FARGATE service (with the network awsvpc needs)."""
+    cluster = f"hello-color-{slug}"
+    found = (
+        ecs.describe_services(cluster=cluster, services=[cluster]).get("services")
+        if (ecs.describe_clusters(clusters=[cluster])["clusters"])
+        else []
+    )
+    if found:
+        return
+    ecs.create_cluster(clusterName=cluster)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(
+        GroupName=f"{cluster}-web", Description=f"{name} web", VpcId=vpc
+    )["GroupId"]
+    ecs.register_task_definition(
+        family=cluster,
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {
+                "name": "web",
+                "image": f"{uri}:1.0.0",
+                "essential": True,
+                "portMappings": [{"containerPort": 80, "protocol": "tcp"}],
+                "environment": [{"name": "OCTO_COLOR", "value": "grey"}],
+            }
+        ],
+    )
+    ecs.create_service(
+        cluster=cluster,
+        serviceName=cluster,
+        taskDefinition=cluster,
+        desiredCount=2,
+        launchType="FARGATE",
+        networkConfiguration={
+            "awsvpcConfiguration": {
+                "subnets": [subnet],
+                "securityGroups": [group],
+                "assignPublicIp": "ENABLED",
+            }
+        },
+    )
+    log.info("sandbox: created ECS cluster and service %s", cluster)
 
 
 @transaction.atomic

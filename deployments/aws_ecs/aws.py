@@ -22,13 +22,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from deployserver.aws import AwsError, describe_error
 
+from ..exceptions import RolloutCancelled
+
 PLACEMENT_FAILURES = ("unable to place a task", "was unable to place", "unable to place tasks")
 
 LogFn = Callable[[str, str], None]  # (level, text)
-
-
-class RolloutCancelled(Exception):
-    """Someone cancelled the deployment while its rollout was being followed."""
 
 
 def call(fn: Callable[..., Any], /, **kwargs: Any) -> Any:

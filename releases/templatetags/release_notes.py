@@ -1,4 +1,4 @@
-"""``{{ release.notes|release_notes }}``: release notes as safe HTML (see deployments.notes)."""
+"""``{{ release.notes|release_notes }}``: release notes as safe HTML (see releases.notes)."""
 
 from django import template
 

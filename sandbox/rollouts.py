@@ -25,6 +25,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from moto.ecr.models import ecr_backends
+from moto.ecs.models import EC2ContainerServiceBackend, Task
+from moto.moto_api import state_manager
+
 ROLLOUT_SECONDS = float(os.environ.get("DEPLOYSERVER_SANDBOX_ROLLOUT_SECONDS", "6"))
 FAIL_MARKER = "fail"
 
@@ -57,8 +61,6 @@ def _image_tags(backend, image: str) -> list[str]:
     repository, digest = image.split("@", 1)
     name = repository.split("/", 1)[-1]
     try:
-        from moto.ecr.models import ecr_backends
-
         ecr = ecr_backends[backend.account_id][backend.region_name]
         repo = ecr.repositories.get(name)
         images = repo.images if repo else []
@@ -94,9 +96,6 @@ def _deployment(service, task_definition: str, desired: int, state: str) -> dict
 
 def _start_tasks(backend, service, task_definition: str, count: int, started_by: str) -> list:
     """moto tasks of ``service`` (RUNNING, and kept so: tasks are frozen in their state)."""
-    from moto.ecs.models import Task
-    from moto.moto_api import state_manager
-
     state_manager.set_transition(
         model_name="ecs::task", transition={"progression": "manual", "times": 10**9}
     )
@@ -265,8 +264,6 @@ def install() -> None:
     with _lock:
         if _installed:
             return
-        from moto.ecs.models import EC2ContainerServiceBackend
-
         original_update = EC2ContainerServiceBackend.update_service
         original_describe = EC2ContainerServiceBackend.describe_services
 

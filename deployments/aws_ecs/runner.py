@@ -23,11 +23,12 @@ from deployserver.models import AwsAccount
 from feeds.models import Feed
 from releases.variables import PackageInfo, system_variables, variables_resolve
 
-from .ecs import RolloutWatcher, describe_service, register_task_definition, update_service
-from .steps.ecs import ECS_DEPLOY
+from ..exceptions import StepFailed
+from .aws import RolloutWatcher, describe_service, register_task_definition, update_service
+from .step import ECS_DEPLOY, EcsPlan
 
 if TYPE_CHECKING:
-    from .engine import DeploymentRun
+    from ..engine import DeploymentRun
 
 # Seams for tests: the ECS client factory and the clock the rollout watcher waits with.
 ecs_client = client
@@ -96,9 +97,23 @@ def _describe_update(update: dict) -> str:
 
 
 def run_ecs_step(run: DeploymentRun, step: dict) -> None:
-    from .engine import StepFailed
+    """Plan, connect, remember what runs now, register, update, then follow the rollout."""
+    plan = _plan(run, step)
+    update = dict(plan.update_service)
+    ecs = _connect(run, plan)
+    service = describe_service(ecs, update["cluster"], update["service"])
+    outputs = _outputs_before(run, step, update, service)
+    arn = _register(run, step, ecs, plan.register_task_definition, outputs)
+    _update(run, ecs, update, arn)
+    if plan.wait_mode == "none":
+        run.log.info("Not waiting for the rollout (wait mode: don't wait).")
+        return
+    known_events = {e.get("id") for e in service.get("events", [])}
+    _follow(run, plan, ecs, arn, outputs["previous_task_definition_arn"], known_events)
 
-    log = run.log
+
+def _plan(run: DeploymentRun, step: dict) -> EcsPlan:
+    """The step's requests, from the release's variables for the environment and its packages."""
     packages = step_packages(run.release, step, pin_digest=run.project.pin_digest)
     values = {
         **variables_resolve(run.specs, run.environment.pk),
@@ -113,65 +128,89 @@ def run_ecs_step(run: DeploymentRun, step: dict) -> None:
     }
     for ref, info in packages.items():
         how = "digest" if "@" in info.image else "tag"
-        log.info(f"Package {ref}: {info.package_id} {info.version} by {how} ({info.image})")
+        run.log.info(f"Package {ref}: {info.package_id} {info.version} by {how} ({info.image})")
     plan = ECS_DEPLOY.build_plan(step.get("properties") or {}, values, packages)
-    register, update = plan.register_task_definition, dict(plan.update_service)
-    cluster, service_name = update["cluster"], update["service"]
-    log.verbose("RegisterTaskDefinition " + json.dumps(register, sort_keys=True))
+    run.log.verbose(
+        "RegisterTaskDefinition " + json.dumps(plan.register_task_definition, sort_keys=True)
+    )
+    return plan
 
+
+def _connect(run: DeploymentRun, plan: EcsPlan):
+    """The ECS client of the step's AWS account and region."""
     account = AwsAccount.objects.filter(slug=plan.aws_account).first()
     if account is None:
         raise StepFailed(f"No AWS account '{plan.aws_account}' (step property aws_account).")
     ecs = _ecs_for(account, plan.region)
-    log.info(f"AWS account {account.name}, region {plan.region}, cluster {cluster}.")
+    cluster = plan.update_service["cluster"]
+    run.log.info(f"AWS account {account.name}, region {plan.region}, cluster {cluster}.")
+    return ecs
 
-    service = describe_service(ecs, cluster, service_name)
-    previous = service.get("taskDefinition", "")
-    known_events = {e.get("id") for e in service.get("events", [])}
+
+def _outputs_before(run: DeploymentRun, step: dict, update: dict, service: dict) -> dict:
+    """The step's outputs before it changes anything: the service and what it runs now.
+
+    A repeated run of this deployment keeps the revision that ran before its first attempt, and
+    the task definition it registered then (``task_definition_arn``, reused by ``_register``).
+    """
     mine = dict((run.outputs.get("steps") or {}).get(step["name"]) or {})
-    if mine.get("previous_task_definition_arn"):
-        previous = mine["previous_task_definition_arn"]
+    previous = mine.get("previous_task_definition_arn") or service.get("taskDefinition", "")
     outputs = {
-        "cluster": cluster,
-        "service": service_name,
+        "cluster": update["cluster"],
+        "service": update["service"],
         "service_arn": service.get("serviceArn", ""),
         "previous_task_definition_arn": previous,
     }
-    log.info(f"Service {service_name} runs {_short(previous)} now.")
+    if mine.get("task_definition_arn"):
+        outputs["task_definition_arn"] = mine["task_definition_arn"]
+    run.log.info(f"Service {outputs['service']} runs {_short(previous)} now.")
+    return outputs
 
-    arn = mine.get("task_definition_arn")
+
+def _register(run: DeploymentRun, step: dict, ecs, register: dict, outputs: dict) -> str:
+    """Register the new revision (or reuse this deployment's) and record it before the service
+    changes: see the module's docstring."""
+    arn = outputs.get("task_definition_arn")
     if arn:
-        log.info(f"Reusing task definition {_short(arn)}, registered earlier for this deployment.")
+        run.log.info(
+            f"Reusing task definition {_short(arn)}, registered earlier for this deployment."
+        )
     else:
         run.check_cancel()
         arn = register_task_definition(ecs, register)
-        log.info(f"Registered task definition {_short(arn)}.")
+        run.log.info(f"Registered task definition {_short(arn)}.")
     outputs["task_definition_arn"] = arn
     steps = dict(run.outputs.get("steps") or {})
     steps[step["name"]] = outputs
-    run.save_outputs(steps=steps, **outputs)  # before the service changes: see the docstring
+    run.save_outputs(steps=steps, **outputs)
+    return arn
 
+
+def _update(run: DeploymentRun, ecs, update: dict, arn: str) -> None:
+    """Point the service at ``arn``."""
     run.check_cancel()
     update["taskDefinition"] = arn
-    log.verbose("UpdateService " + json.dumps(update, sort_keys=True))
+    run.log.verbose("UpdateService " + json.dumps(update, sort_keys=True))
     update_service(ecs, update)
-    log.info(f"Updated service {service_name} to {_short(arn)} ({_describe_update(update)}).")
+    run.log.info(
+        f"Updated service {update['service']} to {_short(arn)} ({_describe_update(update)})."
+    )
 
-    if plan.wait_mode == "none":
-        log.info("Not waiting for the rollout (wait mode: don't wait).")
-        return
 
+def _follow(run: DeploymentRun, plan: EcsPlan, ecs, arn, previous, known_events) -> None:
+    """Follow the rollout of ``arn``; on failure roll back (when asked) and raise ``StepFailed``."""
+    cluster, service_name = plan.update_service["cluster"], plan.update_service["service"]
     timeout = plan.timeout_minutes * 60
-    log.info(f"Following the rollout (timeout {plan.timeout_minutes} min).")
+    run.log.info(f"Following the rollout (timeout {plan.timeout_minutes} min).")
     watcher = _watcher(run, ecs, cluster, service_name, arn, timeout, known_events)
     result = watcher.watch()
     if result.succeeded:
-        log.highlight(
+        run.log.highlight(
             f"Rollout of {_short(arn)} completed: {result.running} of {result.desired} tasks "
             f"running. {result.reason}"
         )
         return
-    log.error(result.reason)
+    run.log.error(result.reason)
     reason = result.reason
     if plan.rollback_on_failure and previous and previous != arn:
         reason += " " + _roll_back(run, ecs, cluster, service_name, previous, timeout, watcher)

@@ -1,0 +1,7 @@
+"""REST API of the deployments app, one module per resource; wired in ``deployserver.urls``."""
+
+from .dashboard import DashboardView
+from .deployments import DeploymentViewSet
+from .releases import ProjectReleaseViewSet, ReleaseViewSet
+
+__all__ = ["DashboardView", "DeploymentViewSet", "ProjectReleaseViewSet", "ReleaseViewSet"]

@@ -1,0 +1,173 @@
+"""REST API of deployments: list (filtered), create, cancel, redeploy and the task log."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException
+from rest_framework.response import Response
+
+from releases.models import Environment, Release
+
+from .. import logs, selectors, services
+from ..exceptions import DeploymentConflict
+from ..models import Deployment, LogLine
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "This conflicts with work already queued."
+
+
+class DeploymentSerializer(serializers.ModelSerializer):
+    release = serializers.PrimaryKeyRelatedField(queryset=Release.objects.all())
+    environment = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Environment.objects.all(), help_text="Environment slug."
+    )
+    project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    release_version = serializers.CharField(source="release.version", read_only=True)
+    created_by = serializers.SerializerMethodField()
+    duration_seconds = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Deployment
+        fields = [
+            "id",
+            "project",
+            "release",
+            "release_version",
+            "environment",
+            "state",
+            "trigger",
+            "created_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "duration_seconds",
+            "error",
+            "outputs",
+            "cancel_requested_at",
+            "cancel_requested_by",
+            "progress_running",
+            "progress_desired",
+        ]
+        read_only_fields = [f for f in fields if f not in ("release", "environment")]
+
+    def get_created_by(self, obj) -> str | None:
+        return obj.created_by.get_username() if obj.created_by else None
+
+    def get_duration_seconds(self, obj) -> float | None:
+        return obj.duration.total_seconds() if obj.duration is not None else None
+
+
+class LogQuerySerializer(serializers.Serializer):
+    after = serializers.IntegerField(min_value=0, default=0)
+    limit = serializers.IntegerField(min_value=1, max_value=logs.MAX_PAGE_LINES, default=1000)
+
+
+class LogLineSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LogLine
+        fields = ["seq", "time", "level", "step", "text"]
+
+
+class LogPageSerializer(serializers.Serializer):
+    deployment = serializers.IntegerField()
+    state = serializers.CharField()
+    finished = serializers.BooleanField()
+    next = serializers.IntegerField()
+    lines = LogLineSerializer(many=True)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            OpenApiParameter("project", str, description="Only this project (slug)"),
+            OpenApiParameter("environment", str, description="Only this environment (slug)"),
+            OpenApiParameter(
+                "state", str, enum=Deployment.State.values, description="Only this state"
+            ),
+            OpenApiParameter("release", int, description="Only this release (id)"),
+        ]
+    )
+)
+class DeploymentViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Deployments, newest first. Filters combine: ``?project=<slug>&environment=<slug>&state=``
+    (and ``release=<id>``)."""
+
+    queryset = selectors.deployment_list()
+    serializer_class = DeploymentSerializer
+
+    def get_queryset(self):
+        qs = selectors.deployment_list()
+        params = self.request.query_params
+        if params.get("project"):
+            qs = qs.filter(project__slug=params["project"])
+        if params.get("environment"):
+            qs = qs.filter(environment__slug=params["environment"])
+        if params.get("state"):
+            qs = qs.filter(state=params["state"])
+        if params.get("release"):
+            qs = (
+                qs.filter(release_id=params["release"])
+                if params["release"].isdigit()
+                else qs.none()
+            )
+        return qs
+
+    def perform_create(self, serializer):
+        try:
+            serializer.instance = services.deployment_create(
+                release=serializer.validated_data["release"],
+                environment=serializer.validated_data["environment"],
+                user=self.request.user,
+            )
+        except DeploymentConflict as exc:
+            raise Conflict(str(exc)) from exc
+
+    @extend_schema(request=None, responses={200: DeploymentSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        deployment = services.deployment_cancel(deployment=self.get_object(), user=request.user)
+        return Response(self.get_serializer(deployment).data)
+
+    @extend_schema(request=None, responses={201: DeploymentSerializer})
+    @action(detail=True, methods=["post"])
+    def redeploy(self, request, pk=None):
+        try:
+            deployment = services.deployment_redeploy(
+                deployment=self.get_object(), user=request.user
+            )
+        except DeploymentConflict as exc:
+            raise Conflict(str(exc)) from exc
+        return Response(self.get_serializer(deployment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("after", int, description="Return the lines after this seq"),
+            OpenApiParameter("limit", int, description="At most this many lines (1-5000)"),
+        ],
+        responses={200: LogPageSerializer},
+    )
+    @action(detail=True, methods=["get"])
+    def log(self, request, pk=None):
+        """The task log after line ``after``; ``finished`` says no line will follow."""
+        deployment = self.get_object()
+        params = LogQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        finished, lines = logs.log_since(
+            deployment, params.validated_data["after"], limit=params.validated_data["limit"]
+        )
+        return Response(
+            {
+                "deployment": deployment.pk,
+                "state": deployment.state,
+                "finished": finished,
+                "next": lines[-1].seq if lines else params.validated_data["after"],
+                "lines": LogLineSerializer(lines, many=True).data,
+            }
+        )

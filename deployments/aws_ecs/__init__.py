@@ -1,0 +1,21 @@
+"""Everything about the ``aws-ecs-deploy`` step, in one place.
+
+- ``step``: the step type (its properties in ``schema``, Fargate's CPU/memory pairs in
+  ``fargate``), which validates and builds the exact ECS requests; it never calls AWS;
+- ``runner``: runs the step during a deployment (register, update, follow, roll back);
+- ``aws``: the one module that calls ECS, and the rollout watcher.
+
+``register`` puts the step type into ``releases.steps.REGISTRY`` and its runner beside it into
+``deployments.runners`` (called from ``DeploymentsConfig.ready``).
+"""
+
+from releases.steps import REGISTRY
+
+from ..runners import runner_register
+from .runner import run_ecs_step
+from .step import ECS_DEPLOY
+
+
+def register() -> None:
+    REGISTRY.register(ECS_DEPLOY)
+    runner_register(ECS_DEPLOY.type, run_ecs_step)

@@ -1,1 +1,0 @@
-"""Step types: each module describes one kind of step and is registered in ``apps.ready``."""

@@ -1,0 +1,12 @@
+"""Celery tasks of the deployments app, by their stable names (beat and ``send_task`` use them):
+
+- ``deployments.run`` and ``deployments.reap`` (``run``): the engine's run and its reaper;
+- ``deployments.retention`` (``retention``): the periodic release retention.
+
+Tasks carry ids, never objects. Celery's autodiscovery imports this package.
+"""
+
+from .retention import releases_retention
+from .run import deployment_reap, deployment_run
+
+__all__ = ["deployment_reap", "deployment_run", "releases_retention"]
