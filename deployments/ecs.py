@@ -20,7 +20,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from deployserver.aws import AwsError, describe_error
+from deployserver.core.aws import AwsError, describe_error
 
 PLACEMENT_FAILURES = ("unable to place a task", "was unable to place", "unable to place tasks")
 

@@ -17,8 +17,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from deployserver.forms import add_service_errors
-from deployserver.views import confirm_delete, write_permission
+from deployserver.web.pages import add_service_errors, confirm_delete, write_permission
 from releases import channels as channel_services
 from releases import releasing
 from releases.models import Channel, Environment, Project, Release

@@ -56,7 +56,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
-    "deployserver",
+    "deployserver.core",
     "feeds",
     "releases",
     "deployments",
@@ -143,7 +143,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "deployserver" / "static"]
+# The site's stylesheets and scripts, beside its templates.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -157,14 +158,14 @@ X_FRAME_OPTIONS = "DENY"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "deployserver.authentication.ApiKeyAuthentication",
+        "deployserver.core.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["deployserver.permissions.ModelPermissions"],
-    "DEFAULT_PAGINATION_CLASS": "deployserver.pagination.Pagination",
+    "DEFAULT_PERMISSION_CLASSES": ["deployserver.web.permissions.ModelPermissions"],
+    "DEFAULT_PAGINATION_CLASS": "deployserver.web.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "deployserver.api.exception_handler",
+    "EXCEPTION_HANDLER": "deployserver.web.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

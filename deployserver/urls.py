@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from deployments import api as deployments_api
-from deployserver import api as core_api
+from deployserver.core import api as core_api
 from deployserver.health import healthz
 from feeds import api as feeds_api
 from releases import api as releases_api
@@ -58,7 +58,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     # The dashboard at / and the release and channel pages.
     path("", include("deployments.urls_releases")),
-    path("", include("deployserver.urls_ui")),
+    path("", include("deployserver.core.urls")),
     path("", include("feeds.urls")),
     path("", include("releases.urls")),
     path("", include("releases.urls_process")),

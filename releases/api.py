@@ -3,7 +3,7 @@
 from django.shortcuts import get_object_or_404
 from rest_framework import serializers
 
-from deployserver.api import ServiceModelViewSet
+from deployserver.web.api import ServiceModelViewSet
 
 from . import channels, selectors, services
 from .models import Channel, Environment, Lifecycle, Project

@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
-from deployserver.audit import audit_record, diff, snapshot
-from deployserver.models import AuditEvent
+from deployserver.core.audit import audit_record, diff, snapshot
+from deployserver.core.models import AuditEvent
 
 from .models import Channel, Project
 

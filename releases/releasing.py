@@ -10,9 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from deployserver import crypto
-from deployserver.audit import audit_record
-from deployserver.models import AuditEvent
+from deployserver.core import crypto
+from deployserver.core.audit import audit_record
+from deployserver.core.models import AuditEvent
 from feeds.models import Feed
 from feeds.registries import RegistryError
 from feeds.services import feed_image_reference, feed_resolve_digest, feed_versions

@@ -12,8 +12,8 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.text import slugify
 
-from deployserver.audit import audit_record, diff, snapshot
-from deployserver.models import AuditEvent
+from deployserver.core.audit import audit_record, diff, snapshot
+from deployserver.core.models import AuditEvent
 
 from .channels import channel_default
 from .models import Environment, Lifecycle, Phase, PhaseEnvironment, Project

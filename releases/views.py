@@ -12,8 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from deployserver.forms import add_service_errors
-from deployserver.views import confirm_delete, write_permission
+from deployserver.web.pages import add_service_errors, confirm_delete, write_permission
 
 from . import selectors, services
 from .forms import EnvironmentForm, LifecycleForm, PhaseFormSet, ProjectForm, phase_initial

@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 
-from deployserver.models import AwsAccount
+from deployserver.core.models import AwsAccount
 from feeds.models import Feed
 from feeds.registries import RegistryError
 

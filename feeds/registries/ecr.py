@@ -28,7 +28,7 @@ from botocore.exceptions import (
 )
 from django.core.cache import cache
 
-from deployserver import aws, crypto
+from deployserver.core import aws, crypto
 
 from .base import Registry, RegistryNotFound, RegistryUnavailable, Tag, count_summary
 

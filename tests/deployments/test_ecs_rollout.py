@@ -11,7 +11,7 @@ import pytest
 from botocore.stub import Stubber
 
 from deployments.ecs import RolloutCancelled, RolloutWatcher, stopped_tasks
-from deployserver.aws import AwsError
+from deployserver.core.aws import AwsError
 
 CLUSTER, SERVICE = "hello-color-dev", "hello-color-dev"
 OLD = "arn:aws:ecs:us-east-1:123456789012:task-definition/hello-color-dev:4"

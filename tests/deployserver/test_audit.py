@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from deployserver.models import AuditEvent
+from deployserver.core.models import AuditEvent
 
 from .factories import SECRET_ACCESS_KEY
 

@@ -5,8 +5,8 @@ import pytest
 
 from deployments.models import Deployment
 from deployments.sandbox import seed
-from deployserver.aws import client
-from deployserver.models import AwsAccount
+from deployserver.core.aws import client
+from deployserver.core.models import AwsAccount
 
 from .helpers import wait_for
 

@@ -15,9 +15,9 @@ from deployments.engine import deployment_execute
 from deployments.models import Deployment
 from deployments.sandbox import rollouts, seed
 from deployments.tasks import deployment_run
-from deployserver.aws import client
 from deployserver.celery import app
-from deployserver.models import AwsAccount
+from deployserver.core.aws import client
+from deployserver.core.models import AwsAccount
 from releases.models import Environment
 from tests.conftest import ROOT, _database_url
 

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
-from deployserver import crypto
+from deployserver.core import crypto
 
 
 class Command(BaseCommand):

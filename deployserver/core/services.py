@@ -4,12 +4,9 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import ProtectedError
-from django.utils.text import slugify
 
-from .audit import audit_record, diff, snapshot
+from .audit import audit_record, audited_delete, audited_save
 from .models import ApiKey, AuditEvent, AwsAccount
 
 ACCOUNT_SECRETS = ("secret_access_key",)
@@ -26,29 +23,11 @@ ACCOUNT_FIELDS = (
 )
 
 
-def _apply(obj, data: dict, fields: tuple[str, ...]) -> None:
-    unknown = set(data) - set(fields)
-    if unknown:
-        raise ValueError(f"unknown fields: {sorted(unknown)}")
-    for name, value in data.items():
-        setattr(obj, name, value)
-
-
 @transaction.atomic
 def aws_account_create(*, user, **data) -> AwsAccount:
-    data.setdefault("slug", slugify(data.get("name", "")))
-    account = AwsAccount()
-    _apply(account, data, ACCOUNT_FIELDS)
-    account.full_clean()
-    account.save()
-    audit_record(
-        user=user,
-        action=AuditEvent.Action.CREATE,
-        obj=account,
-        summary=f"Created AWS account {account.name}",
-        changes=snapshot(account, secret_fields=ACCOUNT_SECRETS),
+    return audited_save(
+        AwsAccount(), user=user, data=data, fields=ACCOUNT_FIELDS, secret_fields=ACCOUNT_SECRETS
     )
-    return account
 
 
 @transaction.atomic
@@ -56,39 +35,19 @@ def aws_account_update(*, account: AwsAccount, user, **data) -> AwsAccount:
     """Update an account. An empty or missing ``secret_access_key`` keeps the stored one."""
     if not data.get("secret_access_key"):
         data.pop("secret_access_key", None)
-    before = snapshot(account, secret_fields=ACCOUNT_SECRETS)
-    _apply(account, data, ACCOUNT_FIELDS)
-    account.full_clean()
-    account.save()
-    changes = diff(before, snapshot(account, secret_fields=ACCOUNT_SECRETS))
-    if "secret_access_key" in data:
-        changes["secret_access_key"] = ["********", "******** (replaced)"]
-    if changes:
-        audit_record(
-            user=user,
-            action=AuditEvent.Action.UPDATE,
-            obj=account,
-            summary=f"Updated AWS account {account.name}: {', '.join(sorted(changes))}",
-            changes=changes,
-        )
-    return account
+    return audited_save(
+        account,
+        user=user,
+        data=data,
+        fields=ACCOUNT_FIELDS,
+        secret_fields=ACCOUNT_SECRETS,
+        list_changes=True,
+    )
 
 
 @transaction.atomic
 def aws_account_delete(*, account: AwsAccount, user) -> None:
-    audit_record(
-        user=user,
-        action=AuditEvent.Action.DELETE,
-        obj=account,
-        summary=f"Deleted AWS account {account.name}",
-    )
-    try:
-        account.delete()
-    except ProtectedError as exc:
-        users = sorted({str(o) for o in exc.protected_objects})
-        raise ValidationError(
-            f"AWS account {account.name} is used by {', '.join(users)}; change those first."
-        ) from exc
+    audited_delete(account, user=user)
 
 
 def hash_api_key(key: str) -> str:

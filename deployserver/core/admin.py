@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin
 
+from . import services
 from .models import ApiKey, AuditEvent, AwsAccount
 
 
@@ -49,8 +50,6 @@ class AwsAccountAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
 
     def save_model(self, request, obj, form, change):
-        from . import services
-
         data = {name: form.cleaned_data[name] for name in form.Meta.fields}
         if change:
             fresh = AwsAccount.objects.get(pk=obj.pk)
@@ -62,8 +61,6 @@ class AwsAccountAdmin(admin.ModelAdmin):
         obj.pk = saved.pk
 
     def delete_model(self, request, obj):
-        from . import services
-
         services.aws_account_delete(account=obj, user=request.user)
 
 

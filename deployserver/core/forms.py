@@ -1,7 +1,7 @@
 """Forms of the core pages: AWS accounts, API keys, the audit filter.
 
 Forms only check the shape of the input; the rules (uniqueness, formats a model validates) live in
-the services, whose ``ValidationError`` is put back on the form with ``add_service_errors``.
+the services, whose ``ValidationError`` is put back on the form by ``deployserver.web.pages``.
 """
 
 from datetime import datetime, time, timedelta
@@ -11,26 +11,6 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from .models import AwsAccount
-
-
-def add_service_errors(form: forms.Form, exc: ValidationError) -> dict[str, list[str]]:
-    """Show a service's ``ValidationError`` on ``form``: next to a field when the form has one.
-
-    Returns the messages for names the form does not have (for example ``phases``), so the page
-    can show them where they belong.
-    """
-    other: dict[str, list[str]] = {}
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return other
-    for name, messages in exc.message_dict.items():
-        if name in form.fields:
-            form.add_error(name, messages)
-        elif name == "__all__":
-            form.add_error(None, messages)
-        else:
-            other.setdefault(name, []).extend(messages)
-    return other
 
 
 class AwsAccountForm(forms.Form):

@@ -1,75 +1,15 @@
-"""REST API plumbing shared by every app (error handling) and the core resources."""
+"""REST API of the core: AWS accounts and audit events."""
 
-import logging
-
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
-from django.http import Http404
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
+
+from deployserver.web.api import ServiceModelViewSet
 
 from . import services
-from .aws import AwsError
+from .aws import account_check
 from .models import AuditEvent, AwsAccount
-
-log = logging.getLogger(__name__)
-
-
-def validation_error_data(exc: DjangoValidationError):
-    if hasattr(exc, "error_dict"):
-        data = {}
-        for field, errors in exc.message_dict.items():
-            data["non_field_errors" if field == "__all__" else field] = errors
-        return data
-    return {"detail": " ".join(exc.messages)}
-
-
-def exception_handler(exc, context):
-    """DRF's handler, plus: model validation → 400, AWS/registry failure → 502, races → 409."""
-    if isinstance(exc, DjangoValidationError):
-        return Response(validation_error_data(exc), status=status.HTTP_400_BAD_REQUEST)
-    if isinstance(exc, AwsError):
-        return Response({"detail": str(exc), "code": exc.code}, status=status.HTTP_502_BAD_GATEWAY)
-    if isinstance(exc, IntegrityError):
-        log.warning("integrity error on %s: %s", context.get("request").path, exc)
-        return Response(
-            {"detail": "This conflicts with a change made at the same time; reload and try again."},
-            status=status.HTTP_409_CONFLICT,
-        )
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound(str(exc) or "Not found.")
-    return drf_exception_handler(exc, context)
-
-
-class ServiceModelViewSet(viewsets.ModelViewSet):
-    """A model viewset whose writes go through services.
-
-    Subclasses name ``create_service``, ``update_service`` and ``delete_service`` and the keyword
-    under which the instance is passed (``instance_kwarg``).
-    """
-
-    instance_kwarg = "instance"
-
-    def service_data(self, serializer) -> dict:
-        return dict(serializer.validated_data)
-
-    def perform_create(self, serializer):
-        serializer.instance = type(self).create_service(
-            user=self.request.user, **self.service_data(serializer)
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = type(self).update_service(
-            user=self.request.user,
-            **{self.instance_kwarg: serializer.instance},
-            **self.service_data(serializer),
-        )
-
-    def perform_destroy(self, instance):
-        type(self).delete_service(user=self.request.user, **{self.instance_kwarg: instance})
 
 
 class AwsAccountSerializer(serializers.ModelSerializer):
@@ -125,8 +65,6 @@ class AwsAccountViewSet(ServiceModelViewSet):
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
         """Check the credentials with STS GetCallerIdentity."""
-        from .aws import account_check
-
         account = self.get_object()
         arn = account_check(account)
         return Response({"ok": True, "detail": f"Authenticated as {arn}"})

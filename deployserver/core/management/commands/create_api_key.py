@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from deployserver.services import api_key_create
+from deployserver.core.services import api_key_create
 
 
 class Command(BaseCommand):

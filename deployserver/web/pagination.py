@@ -1,3 +1,5 @@
+"""The API's default pagination (``DEFAULT_PAGINATION_CLASS``): ``?page=`` and ``?page_size=``."""
+
 from rest_framework.pagination import PageNumberPagination
 
 

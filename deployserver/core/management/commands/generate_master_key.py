@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from deployserver.crypto import generate_key
+from deployserver.core.crypto import generate_key
 
 
 class Command(BaseCommand):

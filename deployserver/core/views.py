@@ -1,33 +1,26 @@
 """Web pages of the core: AWS accounts, audit events and the user's API keys.
 
-Views are thin: a form checks the input's shape, a service applies the rules. Every page needs a
-signed-in user; writes also need the model's add/change/delete permission (403 otherwise).
+Views are thin: a form checks the input's shape, a service applies the rules (see
+``deployserver.web.pages``).
 """
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
+
+from deployserver.web.pages import add_service_errors, confirm_delete, form_page, write_permission
 
 from . import services
 from .aws import AwsError, account_check
 from .crypto import DecryptionError
-from .forms import ApiKeyForm, AuditFilterForm, AwsAccountForm, add_service_errors
+from .forms import ApiKeyForm, AuditFilterForm, AwsAccountForm
 from .models import AuditEvent, AwsAccount
 
 AUDIT_PAGE_SIZE = 50
-
-
-def write_permission(perm: str):
-    """Signed-in (else redirect to the login page) and holding ``perm`` (else 403)."""
-
-    def decorator(view):
-        return login_required(permission_required(perm, raise_exception=True)(view))
-
-    return decorator
 
 
 # AWS accounts ----------------------------------------------------------------------------------
@@ -42,31 +35,33 @@ def account_list(request):
 @write_permission("deployserver.add_awsaccount")
 def account_create(request):
     form = AwsAccountForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            account = services.aws_account_create(user=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"AWS account {account.name} created.")
-            return redirect("accounts")
-    return _render_form(request, "deployserver/account_form.html", form, {"account": None})
+    return form_page(
+        request,
+        form,
+        save=lambda: services.aws_account_create(user=request.user, **form.cleaned_data),
+        template="deployserver/account_form.html",
+        context={"account": None},
+        kind="AWS account",
+        success="accounts",
+    )
 
 
 @write_permission("deployserver.change_awsaccount")
 def account_edit(request, slug):
     account = get_object_or_404(AwsAccount, slug=slug)
     form = AwsAccountForm(request.POST or None, account=account)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.aws_account_update(account=account, user=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-            account.refresh_from_db()
-        else:
-            messages.success(request, f"AWS account {account.name} saved.")
-            return redirect("accounts")
-    return _render_form(request, "deployserver/account_form.html", form, {"account": account})
+    return form_page(
+        request,
+        form,
+        save=lambda: services.aws_account_update(
+            account=account, user=request.user, **form.cleaned_data
+        ),
+        template="deployserver/account_form.html",
+        context={"account": account},
+        kind="AWS account",
+        success="accounts",
+        instance=account,
+    )
 
 
 @write_permission("deployserver.delete_awsaccount")
@@ -160,34 +155,3 @@ def api_key_revoke(request, pk):
     services.api_key_revoke(api_key=api_key, user=request.user)
     messages.success(request, f"API key {api_key.name} revoked.")
     return redirect("api-keys")
-
-
-# Shared page helpers ---------------------------------------------------------------------------
-
-
-def _render_form(request, template: str, form, context: dict):
-    """Render a form page; a rejected submission answers 400 so clients can tell."""
-    status = 400 if request.method == "POST" and form.errors else 200
-    return render(request, template, {"form": form, **context}, status=status)
-
-
-def confirm_delete(request, *, obj, kind: str, delete, cancel_url: str, success_url: str):
-    """A confirmation page; on POST run ``delete`` and show a refusal in place if it raises.
-
-    ``cancel_url`` and ``success_url`` are URL names or paths.
-    """
-    error = None
-    if request.method == "POST":
-        try:
-            delete()
-        except ValidationError as exc:
-            error = " ".join(exc.messages)
-        else:
-            messages.success(request, f"{kind} {obj} deleted.")
-            return redirect(success_url)
-    return render(
-        request,
-        "confirm_delete.html",
-        {"object": obj, "kind": kind, "error": error, "cancel_url": resolve_url(cancel_url)},
-        status=400 if error else 200,
-    )

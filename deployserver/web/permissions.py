@@ -1,3 +1,5 @@
+"""The API's default permission class (``DEFAULT_PERMISSION_CLASSES``)."""
+
 from rest_framework import permissions
 
 
