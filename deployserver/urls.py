@@ -9,21 +9,25 @@ from deployments import api as deployments_api
 from deployserver.core import api as core_api
 from deployserver.health import healthz
 from feeds import api as feeds_api
-from releases import api as releases_api
-from releases import api_process
+from releases.api import channels as channels_api
+from releases.api import environments as environments_api
+from releases.api import lifecycles as lifecycles_api
+from releases.api import process as process_api
+from releases.api import projects as projects_api
+from releases.api import variables as variables_api
 
 router = DefaultRouter()
-router.register("environments", releases_api.EnvironmentViewSet, basename="environment")
-router.register("lifecycles", releases_api.LifecycleViewSet, basename="lifecycle")
+router.register("environments", environments_api.EnvironmentViewSet, basename="environment")
+router.register("lifecycles", lifecycles_api.LifecycleViewSet, basename="lifecycle")
 router.register("accounts", core_api.AwsAccountViewSet, basename="account")
 router.register("feeds", feeds_api.FeedViewSet, basename="feed")
-router.register("projects", releases_api.ProjectViewSet, basename="project")
+router.register("projects", projects_api.ProjectViewSet, basename="project")
 router.register("audit", core_api.AuditEventViewSet, basename="audit")
 router.register("releases", deployments_api.ReleaseViewSet, basename="release")
 router.register("deployments", deployments_api.DeploymentViewSet, basename="deployment")
 project_releases = deployments_api.ProjectReleaseViewSet.as_view({"get": "list", "post": "create"})
-project_channels = releases_api.ChannelViewSet.as_view({"get": "list", "post": "create"})
-project_channel = releases_api.ChannelViewSet.as_view(
+project_channels = channels_api.ChannelViewSet.as_view({"get": "list", "post": "create"})
+project_channel = channels_api.ChannelViewSet.as_view(
     {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
 )
 
@@ -33,17 +37,17 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path(
         "api/projects/<slug:slug>/variables/",
-        api_process.ProjectVariablesView.as_view(),
+        variables_api.ProjectVariablesView.as_view(),
         name="project-variables-api",
     ),
     path(
         "api/projects/<slug:slug>/process/",
-        api_process.ProjectProcessView.as_view(),
+        process_api.ProjectProcessView.as_view(),
         name="project-process-api",
     ),
     path(
         "api/projects/<slug:slug>/process/preview/",
-        api_process.ProjectProcessPreviewView.as_view(),
+        process_api.ProjectProcessPreviewView.as_view(),
         name="project-process-preview-api",
     ),
     path("api/projects/<slug:slug>/releases/", project_releases, name="project-releases-api"),
@@ -61,6 +65,5 @@ urlpatterns = [
     path("", include("deployserver.core.urls")),
     path("", include("feeds.urls")),
     path("", include("releases.urls")),
-    path("", include("releases.urls_process")),
     path("", include("deployments.urls")),
 ]

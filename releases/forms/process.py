@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .steps import Field, ListOf, Obj, StepType
+from ..steps import Field, ListOf, Obj, StepType
 
 _TOKEN = re.compile(r"\[(\d+)\]|\.?([A-Za-z_][A-Za-z0-9_]*)")
 

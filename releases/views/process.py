@@ -1,11 +1,9 @@
-"""Pages for a project's variables grid, its process editor and the process preview.
+"""Pages for a project's deployment process: the editor and the preview.
 
-Thin views: the grid and the editor post their whole state, the same services as the API
-decide (``variable_set_replace``, ``process_update``), and errors come back under the input
-names they concern.
+The editor posts its whole state, the same service as the API decides (``process_update``),
+and errors come back under the input names they concern
+(``steps[0].properties.containers[1].image``).
 """
-
-from __future__ import annotations
 
 import json
 
@@ -18,92 +16,13 @@ from deployserver.core.models import AwsAccount
 from feeds.models import Feed
 from feeds.registries import RegistryError
 
-from .models import Project, Variable
-from .process import ProcessConflict, process_for, process_preview, process_update
-from .process_form import nested_from_post, step_view
-from .selectors import environment_list
-from .steps import REGISTRY
-from .variables import VariableInput, variable_rows, variable_set_replace
+from ..forms.process import nested_from_post, step_view
+from ..models import Project, Variable
+from ..process import ProcessConflict, process_for, process_preview, process_update
+from ..selectors import environment_list
+from ..steps import REGISTRY
 
 ECS_STEP = "aws-ecs-deploy"
-
-
-def _can_edit(request, model: str) -> bool:
-    return request.user.has_perm(f"releases.change_{model}")
-
-
-# Variables ----------------------------------------------------------------------------------
-
-
-def _rows_from_post(post) -> list[dict]:
-    rows = []
-    for key in post.getlist("row"):
-        prefix = f"v-{key}-"
-        raw_id = post.get(prefix + "id", "")
-        type_ = post.get(prefix + "type", Variable.Type.TEXT)
-        value = post.get(prefix + "value", "")
-        rows.append(
-            {
-                "id": int(raw_id) if raw_id.isdigit() else None,
-                "name": post.get(prefix + "name", ""),
-                "type": type_,
-                # An untouched password box on a stored secret means "keep it".
-                "value": None
-                if raw_id and type_ == Variable.Type.SENSITIVE and not value
-                else value,
-                "environments": post.getlist(prefix + "env"),
-            }
-        )
-    return rows
-
-
-@login_required
-def variables_edit(request, slug):
-    project = get_object_or_404(Project, slug=slug)
-    can_edit = _can_edit(request, "variable")
-    errors: dict[str, list[str]] = {}
-    if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied
-        rows = _rows_from_post(request.POST)
-        try:
-            variable_set_replace(
-                project=project,
-                rows=[VariableInput(**row) for row in rows],
-                user=request.user,
-            )
-        except ValidationError as exc:
-            errors = exc.message_dict
-        else:
-            messages.success(request, f"Saved {len(rows)} variable{'s' if len(rows) != 1 else ''}.")
-            return redirect("project-variables", slug=project.slug)
-    else:
-        rows = variable_rows(project)
-    for index, row in enumerate(rows):
-        row["index"] = index
-        row["errors"] = {
-            field: errors.get(f"variables[{index}].{field}", [])
-            for field in ("id", "name", "type", "value", "environments")
-        }
-    return render(
-        request,
-        "releases/variables.html",
-        {
-            "project": project,
-            "rows": rows,
-            "blank_row": {"index": "__row__", "type": "text", "environments": [], "errors": {}},
-            "environments": list(environment_list()),
-            "accounts": list(AwsAccount.objects.order_by("name").values_list("slug", "name")),
-            "types": Variable.Type.choices,
-            "set_errors": errors.get("variables", []),
-            "has_errors": bool(errors),
-            "can_edit": can_edit,
-        },
-        status=400 if errors else 200,
-    )
-
-
-# Process ------------------------------------------------------------------------------------
 
 
 def _editor_context(project: Project, steps: list, errors: dict, version: int) -> dict:
@@ -157,7 +76,7 @@ def _editor_context(project: Project, steps: list, errors: dict, version: int) -
 def process_edit(request, slug):
     project = get_object_or_404(Project, slug=slug)
     process = process_for(project)
-    can_edit = _can_edit(request, "deploymentprocess")
+    can_edit = request.user.has_perm("releases.change_deploymentprocess")
     errors: dict[str, list[str]] = {}
     steps = process.steps
     if request.method == "POST":

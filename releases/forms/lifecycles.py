@@ -1,38 +1,12 @@
-"""Forms of the environment, lifecycle and project pages.
-
-They check the input's shape only; names, slugs and the phase rules are the services' to decide.
-"""
+"""The lifecycle form and its phase editor (a formset of phases)."""
 
 from django import forms
 from django.core.exceptions import ValidationError
 
-from .models import Environment, Lifecycle, Project
-from .selectors import environment_list
-from .services import PhaseSpec
-
-SLUG_HELP = "Used in URLs and the API. Left blank, it is made from the name."
-
-
-class EnvironmentForm(forms.Form):
-    name = forms.CharField(max_length=100)
-    slug = forms.SlugField(max_length=100, required=False, help_text=SLUG_HELP)
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    sort_order = forms.IntegerField(
-        min_value=0,
-        required=False,
-        help_text="Environments are listed and promoted in this order. Left blank: last.",
-    )
-
-    @classmethod
-    def for_environment(cls, environment: Environment, data=None) -> "EnvironmentForm":
-        return cls(data, initial={name: getattr(environment, name) for name in cls.base_fields})
-
-    def service_data(self) -> dict:
-        data = dict(self.cleaned_data)
-        if data["sort_order"] is None:
-            # The service puts a new environment last; an edited one keeps its place.
-            data.pop("sort_order")
-        return data
+from ..models import Environment, Lifecycle
+from ..selectors import environment_list
+from ..services import PhaseSpec
+from . import SLUG_HELP
 
 
 class LifecycleForm(forms.Form):
@@ -174,43 +148,3 @@ def phase_initial(lifecycle: Lifecycle) -> list[dict]:
             }
         )
     return initial
-
-
-class ProjectForm(forms.Form):
-    name = forms.CharField(max_length=100)
-    slug = forms.SlugField(max_length=100, required=False, help_text=SLUG_HELP)
-    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    lifecycle = forms.ModelChoiceField(
-        queryset=Lifecycle.objects.order_by("-is_default", "name"),
-        empty_label=None,
-        help_text="The order in which releases of this project move through environments.",
-    )
-    version_template = forms.CharField(
-        max_length=100,
-        required=False,
-        label="Release number template",
-        help_text=Project._meta.get_field("version_template").help_text,
-    )
-    pin_digest = forms.BooleanField(
-        required=False,
-        initial=True,
-        label="Deploy by image digest",
-        help_text=Project._meta.get_field("pin_digest").help_text,
-    )
-
-    def __init__(self, *args, project: Project | None = None, default_lifecycle=None, **kwargs):
-        if project is not None:
-            kwargs.setdefault(
-                "initial",
-                {
-                    "name": project.name,
-                    "slug": project.slug,
-                    "description": project.description,
-                    "lifecycle": project.lifecycle_id,
-                    "version_template": project.version_template,
-                    "pin_digest": project.pin_digest,
-                },
-            )
-        elif default_lifecycle is not None:
-            kwargs.setdefault("initial", {"lifecycle": default_lifecycle.pk})
-        super().__init__(*args, **kwargs)
