@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import semver
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -24,7 +23,6 @@ from .process import process_for
 from .variables import VariableSpec, variable_specs
 
 FIRST_VERSION = "0.0.1"
-_TEMPLATE = re.compile(r"^(\d+)\.(\d+)\.i$|^(\d+)\.i\.0$|^(\d+)\.(\d+)\.(\d+)-[a-z]+\.i$")
 
 
 @dataclass(frozen=True)
@@ -306,8 +304,3 @@ def release_delete(*, release: Release, user) -> None:
         summary=f"Deleted release {release.version} of {release.project.name}",
     )
     release.delete()
-
-
-def semver_key(version: str) -> tuple:
-    parsed = parse_tag(version) or semver.Version(0)
-    return precedence_key(parsed)

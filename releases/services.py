@@ -5,7 +5,7 @@ audit event. The web UI and the REST API both call these functions.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -37,7 +37,6 @@ class PhaseSpec:
     automatic_environments: Sequence[Environment] = ()
     is_optional: bool = False
     minimum_environments: int = 0
-    errors: list[str] = field(default_factory=list)
 
 
 # Environments -------------------------------------------------------------------------------
