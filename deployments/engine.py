@@ -29,7 +29,7 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from deployserver.aws import AwsError
+from deployserver.core.aws import AwsError
 from releases.models import Project
 from releases.releasing import release_variable_specs
 from releases.steps import StepValidationError

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
-from deployserver.models import AuditEvent
+from deployserver.core.models import AuditEvent
 from releases.models import Channel, Lifecycle, Project, Release, lifecycle_in_force
 
 from .models import Deployment

@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from deployserver.audit import audit_record
-from deployserver.models import AuditEvent
+from deployserver.core.audit import audit_record
+from deployserver.core.models import AuditEvent
 from releases.models import Environment, Project, Release
 from releases.releasing import release_create
 

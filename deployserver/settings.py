@@ -56,7 +56,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
-    "deployserver",
+    "deployserver.core",
     "feeds",
     "releases",
     "deployments",
@@ -65,7 +65,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "deployserver.errors.RequestGuardMiddleware",
+    "deployserver.web.errors.RequestGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -145,7 +145,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "deployserver" / "static"]
+# The site's stylesheets and scripts, beside its templates.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -159,16 +160,16 @@ X_FRAME_OPTIONS = "DENY"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "deployserver.authentication.ApiKeyAuthentication",
+        "deployserver.core.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["deployserver.permissions.ModelPermissions"],
-    "DEFAULT_PAGINATION_CLASS": "deployserver.pagination.Pagination",
+    "DEFAULT_PERMISSION_CLASSES": ["deployserver.web.permissions.ModelPermissions"],
+    "DEFAULT_PAGINATION_CLASS": "deployserver.web.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "deployserver.api.exception_handler",
+    "EXCEPTION_HANDLER": "deployserver.web.api.exception_handler",
     "DEFAULT_PARSER_CLASSES": [
-        "deployserver.errors.JSONBodyParser",
+        "deployserver.web.errors.JSONBodyParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -251,7 +252,7 @@ DEPLOYSERVER_LOGIN_LOCKOUT_SECONDS = env.int("DEPLOYSERVER_LOGIN_LOCKOUT_SECONDS
 DEPLOYSERVER_API_KEY_ATTEMPTS = env.int("DEPLOYSERVER_API_KEY_ATTEMPTS", default=20)
 DEPLOYSERVER_API_KEY_WINDOW_SECONDS = env.int("DEPLOYSERVER_API_KEY_WINDOW_SECONDS", default=60)
 
-# Where feed, AWS endpoint and webhook connections may go (deployserver.endpoints): "private"
+# Where feed, AWS endpoint and webhook connections may go (deployserver.core.endpoints): "private"
 # (loopback and link-local refused), "public" (public addresses only) or "any" (sandbox, tests).
 # Cloud metadata addresses are refused under every policy.
 DEPLOYSERVER_ENDPOINT_POLICY = env.str("DEPLOYSERVER_ENDPOINT_POLICY", default="private")

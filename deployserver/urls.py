@@ -6,24 +6,28 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from deployments import api as deployments_api
-from deployserver import api as core_api
+from deployserver.core import api as core_api
 from deployserver.health import healthz
 from feeds import api as feeds_api
-from releases import api as releases_api
-from releases import api_process
+from releases.api import channels as channels_api
+from releases.api import environments as environments_api
+from releases.api import lifecycles as lifecycles_api
+from releases.api import process as process_api
+from releases.api import projects as projects_api
+from releases.api import variables as variables_api
 
 router = DefaultRouter()
-router.register("environments", releases_api.EnvironmentViewSet, basename="environment")
-router.register("lifecycles", releases_api.LifecycleViewSet, basename="lifecycle")
+router.register("environments", environments_api.EnvironmentViewSet, basename="environment")
+router.register("lifecycles", lifecycles_api.LifecycleViewSet, basename="lifecycle")
 router.register("accounts", core_api.AwsAccountViewSet, basename="account")
 router.register("feeds", feeds_api.FeedViewSet, basename="feed")
-router.register("projects", releases_api.ProjectViewSet, basename="project")
+router.register("projects", projects_api.ProjectViewSet, basename="project")
 router.register("audit", core_api.AuditEventViewSet, basename="audit")
 router.register("releases", deployments_api.ReleaseViewSet, basename="release")
 router.register("deployments", deployments_api.DeploymentViewSet, basename="deployment")
 project_releases = deployments_api.ProjectReleaseViewSet.as_view({"get": "list", "post": "create"})
-project_channels = releases_api.ChannelViewSet.as_view({"get": "list", "post": "create"})
-project_channel = releases_api.ChannelViewSet.as_view(
+project_channels = channels_api.ChannelViewSet.as_view({"get": "list", "post": "create"})
+project_channel = channels_api.ChannelViewSet.as_view(
     {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
 )
 
@@ -33,17 +37,17 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path(
         "api/projects/<slug:slug>/variables/",
-        api_process.ProjectVariablesView.as_view(),
+        variables_api.ProjectVariablesView.as_view(),
         name="project-variables-api",
     ),
     path(
         "api/projects/<slug:slug>/process/",
-        api_process.ProjectProcessView.as_view(),
+        process_api.ProjectProcessView.as_view(),
         name="project-process-api",
     ),
     path(
         "api/projects/<slug:slug>/process/preview/",
-        api_process.ProjectProcessPreviewView.as_view(),
+        process_api.ProjectProcessPreviewView.as_view(),
         name="project-process-preview-api",
     ),
     path("api/projects/<slug:slug>/releases/", project_releases, name="project-releases-api"),
@@ -57,16 +61,15 @@ urlpatterns = [
     path("api/", include((router.urls, "api"))),
     path("admin/", admin.site.urls),
     path("", include("releases.urls_channels")),
-    path("", include("deployserver.urls_ui")),
+    path("", include("deployserver.core.urls")),
     path("", include("feeds.urls")),
     path("", include("releases.urls")),
-    path("", include("releases.urls_process")),
     # The dashboard at /, the release pages and the deployment pages.
     path("", include("deployments.urls")),
 ]
 
 # Django's own error answers: JSON under /api/, pages elsewhere.
-handler400 = "deployserver.errors.bad_request"
-handler403 = "deployserver.errors.permission_denied"
-handler404 = "deployserver.errors.page_not_found"
-handler500 = "deployserver.errors.server_error"
+handler400 = "deployserver.web.errors.bad_request"
+handler403 = "deployserver.web.errors.permission_denied"
+handler404 = "deployserver.web.errors.page_not_found"
+handler500 = "deployserver.web.errors.server_error"

@@ -10,8 +10,8 @@ from rest_framework import exceptions, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from deployserver.api import ServiceModelViewSet
-from deployserver.models import AwsAccount
+from deployserver.core.models import AwsAccount
+from deployserver.web.api import ServiceModelViewSet
 
 from . import selectors, services
 from .models import Feed

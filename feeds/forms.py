@@ -2,7 +2,7 @@
 
 from django import forms
 
-from deployserver.models import AwsAccount
+from deployserver.core.models import AwsAccount
 
 from .models import Feed
 

@@ -4,8 +4,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
-from deployserver.crypto import EncryptedTextField
-from deployserver.models import AwsAccount, region_validator, validate_endpoint_url
+from deployserver.core.crypto import EncryptedTextField
+from deployserver.core.models import AwsAccount, region_validator, validate_endpoint_url
 
 registry_id_validator = RegexValidator(
     r"^\d{12}$", "A registry id is the 12-digit AWS account id that owns the registry."

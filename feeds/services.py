@@ -18,8 +18,8 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils.text import slugify
 
-from deployserver.audit import MASK, audit_record, diff, snapshot
-from deployserver.models import AuditEvent
+from deployserver.core.audit import MASK, audit_record, diff, snapshot
+from deployserver.core.models import AuditEvent
 
 from .models import Feed
 from .registries import RegistryError, Tag, check_reference, registry_for

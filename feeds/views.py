@@ -11,8 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from deployserver.forms import add_service_errors
-from deployserver.views import confirm_delete, write_permission
+from deployserver.web.pages import add_service_errors, confirm_delete, write_permission
 
 from . import selectors, services
 from .forms import FeedForm

@@ -10,10 +10,9 @@ import nodesemver
 import semver
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.text import slugify
 
-from deployserver.audit import audit_record, diff, snapshot
-from deployserver.models import AuditEvent
+from deployserver.core.audit import audit_record, audited_save
+from deployserver.core.models import AuditEvent
 
 from .models import Channel, Project
 
@@ -139,29 +138,15 @@ def _clean_rules(rules: Iterable) -> list[dict]:
 
 
 def _save(channel: Channel, *, user, data: dict) -> Channel:
-    unknown = set(data) - set(CHANNEL_FIELDS)
-    if unknown:
-        raise ValueError(f"unknown fields: {sorted(unknown)}")
-    creating = channel.pk is None
-    before = {} if creating else snapshot(channel)
     if "rules" in data:
         data["rules"] = _clean_rules(data["rules"])
-    for key, value in data.items():
-        setattr(channel, key, value)
-    channel.slug = channel.slug or slugify(channel.name)[:100]
-    channel.full_clean()
-    channel.save()
-    changes = snapshot(channel) if creating else diff(before, snapshot(channel))
-    if changes:
-        audit_record(
-            user=user,
-            action=AuditEvent.Action.CREATE if creating else AuditEvent.Action.UPDATE,
-            obj=channel,
-            summary=f"{'Created' if creating else 'Updated'} channel {channel.name} "
-            f"of {channel.project.name}",
-            changes=changes,
-        )
-    return channel
+    return audited_save(
+        channel,
+        user=user,
+        data=data,
+        fields=CHANNEL_FIELDS,
+        describe=lambda c: f"channel {c.name} of {c.project.name}",
+    )
 
 
 @transaction.atomic

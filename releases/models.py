@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from deployserver.crypto import EncryptedTextField
+from deployserver.core.crypto import EncryptedTextField
 
 
 class Environment(models.Model):

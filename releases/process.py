@@ -19,8 +19,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from deployserver.audit import MASK, audit_record
-from deployserver.models import AuditEvent
+from deployserver.core.audit import MASK, audit_record
+from deployserver.core.models import AuditEvent
 from feeds.models import Feed
 
 from .models import DeploymentProcess, Environment, Project, Variable

@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import semver
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from deployserver import crypto
-from deployserver.audit import audit_record
-from deployserver.models import AuditEvent
+from deployserver.core import crypto
+from deployserver.core.audit import audit_record
+from deployserver.core.models import AuditEvent
 from feeds.models import Feed
 from feeds.registries import RegistryError
 from feeds.services import feed_image_reference, feed_resolve_digest, feed_versions
@@ -24,7 +23,6 @@ from .process import process_for
 from .variables import VariableSpec, variable_specs
 
 FIRST_VERSION = "0.0.1"
-_TEMPLATE = re.compile(r"^(\d+)\.(\d+)\.i$|^(\d+)\.i\.0$|^(\d+)\.(\d+)\.(\d+)-[a-z]+\.i$")
 
 
 @dataclass(frozen=True)
@@ -322,8 +320,3 @@ def release_delete(*, release: Release, user) -> None:
         summary=f"Deleted release {release.version} of {release.project.name}",
     )
     release.delete()
-
-
-def semver_key(version: str) -> tuple:
-    parsed = parse_tag(version) or semver.Version(0)
-    return precedence_key(parsed)

@@ -4,16 +4,21 @@ Every create/update/delete runs in a transaction, validates with ``full_clean()`
 audit event. The web UI and the REST API both call these functions.
 """
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import ProtectedError
-from django.utils.text import slugify
 
-from deployserver.audit import audit_record, diff, snapshot
-from deployserver.models import AuditEvent
+from deployserver.core.audit import (
+    assign_fields,
+    audit_record,
+    audited_delete,
+    audited_save,
+    diff,
+    snapshot,
+)
+from deployserver.core.models import AuditEvent
 
 from .channels import channel_default_create
 from .models import Environment, Lifecycle, Phase, PhaseEnvironment, Project, Release
@@ -32,49 +37,6 @@ class PhaseSpec:
     automatic_environments: Sequence[Environment] = ()
     is_optional: bool = False
     minimum_environments: int = 0
-    errors: list[str] = field(default_factory=list)
-
-
-def _assign(obj, data: dict, allowed: Iterable[str]) -> None:
-    unknown = set(data) - set(allowed)
-    if unknown:
-        raise ValueError(f"unknown fields: {sorted(unknown)}")
-    for name, value in data.items():
-        setattr(obj, name, value)
-    if not obj.slug:
-        obj.slug = slugify(obj.name or "")[:100]
-
-
-def _delete_protected(obj, *, what: str) -> None:
-    """Delete ``obj``; when other records still refer to it, refuse naming a few of them."""
-    try:
-        with transaction.atomic():
-            obj.delete()
-    except ProtectedError as exc:
-        users = sorted({f"{o._meta.verbose_name} {o}" for o in exc.protected_objects})
-        more = f" and {len(users) - 3} more" if len(users) > 3 else ""
-        raise ValidationError(
-            f"{what} is still used by {', '.join(users[:3])}{more}; change those first."
-        ) from exc
-
-
-def _save_audited(obj, *, user, data: dict, allowed: Iterable[str], label: str):
-    creating = obj.pk is None
-    before = {} if creating else snapshot(obj)
-    _assign(obj, data, allowed)
-    obj.full_clean()
-    obj.save()
-    after = snapshot(obj)
-    changes = after if creating else diff(before, after)
-    if creating or changes:
-        audit_record(
-            user=user,
-            action=AuditEvent.Action.CREATE if creating else AuditEvent.Action.UPDATE,
-            obj=obj,
-            summary=f"{'Created' if creating else 'Updated'} {label} {obj}",
-            changes=changes,
-        )
-    return obj
 
 
 # Environments -------------------------------------------------------------------------------
@@ -87,16 +49,12 @@ def environment_create(*, user, **data) -> Environment:
             Environment.objects.order_by("-sort_order").values_list("sort_order", flat=True).first()
         )
         data["sort_order"] = 0 if last is None else last + 1
-    return _save_audited(
-        Environment(), user=user, data=data, allowed=ENVIRONMENT_FIELDS, label="environment"
-    )
+    return audited_save(Environment(), user=user, data=data, fields=ENVIRONMENT_FIELDS)
 
 
 @transaction.atomic
 def environment_update(*, environment: Environment, user, **data) -> Environment:
-    return _save_audited(
-        environment, user=user, data=data, allowed=ENVIRONMENT_FIELDS, label="environment"
-    )
+    return audited_save(environment, user=user, data=data, fields=ENVIRONMENT_FIELDS)
 
 
 @transaction.atomic
@@ -114,13 +72,7 @@ def environment_delete(*, environment: Environment, user) -> None:
             f"{'s' if len(lifecycles) > 1 else ''} {', '.join(lifecycles)}; "
             "remove it from their phases first."
         )
-    audit_record(
-        user=user,
-        action=AuditEvent.Action.DELETE,
-        obj=environment,
-        summary=f"Deleted environment {environment}",
-    )
-    _delete_protected(environment, what=f"Environment {environment.name}")
+    audited_delete(environment, user=user)
 
 
 # Lifecycles ---------------------------------------------------------------------------------
@@ -208,7 +160,7 @@ def _write_phases(lifecycle: Lifecycle, phases: Sequence[PhaseSpec]) -> None:
 def lifecycle_create(*, user, phases: Sequence[PhaseSpec] = (), **data) -> Lifecycle:
     _validate_phases(phases)
     lifecycle = Lifecycle()
-    _assign(lifecycle, data, LIFECYCLE_FIELDS)
+    assign_fields(lifecycle, data, LIFECYCLE_FIELDS)
     lifecycle.full_clean()
     lifecycle.save()
     _write_phases(lifecycle, phases)
@@ -228,7 +180,7 @@ def lifecycle_update(
 ) -> Lifecycle:
     """Update a lifecycle; ``phases``, when given, replaces all of its phases."""
     before = {**snapshot(lifecycle), "phases": _phases_summary(lifecycle)}
-    _assign(lifecycle, data, LIFECYCLE_FIELDS)
+    assign_fields(lifecycle, data, LIFECYCLE_FIELDS)
     lifecycle.full_clean()
     if phases is not None:
         _validate_phases(phases)
@@ -257,13 +209,7 @@ def lifecycle_delete(*, lifecycle: Lifecycle, user) -> None:
             f"Lifecycle {lifecycle.name} is used by the project{'s' if len(projects) > 1 else ''} "
             f"{', '.join(projects)}; move them to another lifecycle first."
         )
-    audit_record(
-        user=user,
-        action=AuditEvent.Action.DELETE,
-        obj=lifecycle,
-        summary=f"Deleted lifecycle {lifecycle}",
-    )
-    lifecycle.delete()
+    audited_delete(lifecycle, user=user)
 
 
 def lifecycle_default() -> Lifecycle:
@@ -288,9 +234,7 @@ def lifecycle_default() -> Lifecycle:
 def project_create(*, user, **data) -> Project:
     if data.get("lifecycle") is None:
         data["lifecycle"] = lifecycle_default()
-    project = _save_audited(
-        Project(), user=user, data=data, allowed=PROJECT_FIELDS, label="project"
-    )
+    project = audited_save(Project(), user=user, data=data, fields=PROJECT_FIELDS)
     channel_default_create(project)
     return project
 
@@ -299,7 +243,7 @@ def project_create(*, user, **data) -> Project:
 def project_update(*, project: Project, user, **data) -> Project:
     if "lifecycle" in data and data["lifecycle"] is None:
         data["lifecycle"] = lifecycle_default()
-    return _save_audited(project, user=user, data=data, allowed=PROJECT_FIELDS, label="project")
+    return audited_save(project, user=user, data=data, fields=PROJECT_FIELDS)
 
 
 @transaction.atomic
@@ -312,10 +256,4 @@ def project_delete(*, project: Project, user) -> None:
             f"{project.name} has been deployed; it stays so that its deployment history and "
             "logs are kept."
         )
-    audit_record(
-        user=user,
-        action=AuditEvent.Action.DELETE,
-        obj=project,
-        summary=f"Deleted project {project}",
-    )
-    project.delete()
+    audited_delete(project, user=user)

@@ -79,16 +79,6 @@ class Field:
     def convert(self, value: Any, path: str, errors: Errors) -> Any:
         return value
 
-    def describe(self) -> dict:
-        return {
-            "kind": self.kind,
-            "label": self.label,
-            "required": self.required,
-            "default": self.default,
-            "help": self.help,
-            "group": self.group,
-        }
-
 
 class Text(Field):
     def __init__(
@@ -125,9 +115,6 @@ class Choice(Text):
         if value not in self.choices:
             add_error(errors, path, f"Choose one of {', '.join(self.choices)} (got '{value}').")
         return value
-
-    def describe(self) -> dict:
-        return {**super().describe(), "choices": list(self.choices)}
 
 
 class Integer(Field):
@@ -197,9 +184,6 @@ class ListOf(Field):
             return []
         return [self.item.clean(v, join(path, i), errors, resolved) for i, v in enumerate(value)]
 
-    def describe(self) -> dict:
-        return {**super().describe(), "default": [], "item": self.item.describe()}
-
 
 class Obj(Field):
     kind = "object"
@@ -222,13 +206,6 @@ class Obj(Field):
         return {
             name: f.clean(value.get(name), join(path, name), errors, resolved)
             for name, f in self.fields.items()
-        }
-
-    def describe(self) -> dict:
-        return {
-            **super().describe(),
-            "default": None,
-            "fields": {name: f.describe() for name, f in self.fields.items()},
         }
 
 
@@ -269,12 +246,6 @@ class StepType:
     ) -> dict[str, Any]:
         """What the preview page shows for this step; by default its requests."""
         return {"requests": list(self.build_requests(properties, values, packages))}
-
-    def default_properties(self) -> dict:
-        return self.schema.clean({}, "", {}, False)
-
-    def describe(self) -> dict:
-        return {"type": self.type, "label": self.label, "schema": self.schema.describe()}
 
 
 class StepTypeRegistry:

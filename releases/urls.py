@@ -1,21 +1,32 @@
-"""Pages for environments, lifecycles and projects."""
+"""Pages for environments, lifecycles and projects, and a project's variables and process."""
 
 from django.urls import path
 
-from . import views
+from .views import environments, lifecycles, process, projects, variables
 
 urlpatterns = [
-    path("environments/", views.environment_list, name="environments"),
-    path("environments/new/", views.environment_create, name="environment-create"),
-    path("environments/<slug:slug>/edit/", views.environment_edit, name="environment-edit"),
-    path("environments/<slug:slug>/delete/", views.environment_delete, name="environment-delete"),
-    path("lifecycles/", views.lifecycle_list, name="lifecycles"),
-    path("lifecycles/new/", views.lifecycle_create, name="lifecycle-create"),
-    path("lifecycles/<slug:slug>/edit/", views.lifecycle_edit, name="lifecycle-edit"),
-    path("lifecycles/<slug:slug>/delete/", views.lifecycle_delete, name="lifecycle-delete"),
-    path("projects/", views.project_list, name="projects"),
-    path("projects/new/", views.project_create, name="project-create"),
-    path("projects/<slug:slug>/", views.project_detail, name="project-detail"),
-    path("projects/<slug:slug>/settings/", views.project_edit, name="project-edit"),
-    path("projects/<slug:slug>/delete/", views.project_delete, name="project-delete"),
+    path("environments/", environments.environment_list, name="environments"),
+    path("environments/new/", environments.environment_create, name="environment-create"),
+    path("environments/<slug:slug>/edit/", environments.environment_edit, name="environment-edit"),
+    path(
+        "environments/<slug:slug>/delete/",
+        environments.environment_delete,
+        name="environment-delete",
+    ),
+    path("lifecycles/", lifecycles.lifecycle_list, name="lifecycles"),
+    path("lifecycles/new/", lifecycles.lifecycle_create, name="lifecycle-create"),
+    path("lifecycles/<slug:slug>/edit/", lifecycles.lifecycle_edit, name="lifecycle-edit"),
+    path("lifecycles/<slug:slug>/delete/", lifecycles.lifecycle_delete, name="lifecycle-delete"),
+    path("projects/", projects.project_list, name="projects"),
+    path("projects/new/", projects.project_create, name="project-create"),
+    path("projects/<slug:slug>/", projects.project_detail, name="project-detail"),
+    path("projects/<slug:slug>/settings/", projects.project_edit, name="project-edit"),
+    path("projects/<slug:slug>/delete/", projects.project_delete, name="project-delete"),
+    path("projects/<slug:slug>/variables/", variables.variables_edit, name="project-variables"),
+    path("projects/<slug:slug>/process/", process.process_edit, name="project-process"),
+    path(
+        "projects/<slug:slug>/process/preview/",
+        process.process_preview_page,
+        name="project-process-preview",
+    ),
 ]

@@ -16,8 +16,8 @@ from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from deployserver.audit import audit_record
-from deployserver.models import AuditEvent, AwsAccount
+from deployserver.core.audit import audit_record
+from deployserver.core.models import AuditEvent, AwsAccount
 
 from .models import Environment, Project, Variable, VariableScope
 from .scoping import (

@@ -9,8 +9,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from deployserver.forms import add_service_errors
-from deployserver.views import confirm_delete, write_permission
+from deployserver.web.pages import add_service_errors, confirm_delete, write_permission
 
 from . import channels as channel_services
 from .forms_channels import ChannelForm, RuleFormSet, channel_rule_refs

@@ -20,9 +20,9 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from moto.server import ThreadedMotoServer
 
-from deployserver.aws import client
-from deployserver.models import AwsAccount
-from deployserver.services import aws_account_create
+from deployserver.core.aws import client
+from deployserver.core.models import AwsAccount
+from deployserver.core.services import aws_account_create
 from feeds.models import Feed
 from feeds.services import feed_create
 from releases.models import Environment, Project, Variable

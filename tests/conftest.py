@@ -91,7 +91,7 @@ def api_client():
 @pytest.fixture
 def admin_api(api_client, admin_user):
     """An API client authenticated with a real API key of the admin user."""
-    from deployserver.services import api_key_create
+    from deployserver.core.services import api_key_create
 
     _, key = api_key_create(user=admin_user, name="tests")
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
@@ -125,7 +125,7 @@ def moto(moto_server):
 
 @pytest.fixture
 def aws_account(db, moto, admin_user):
-    from deployserver.services import aws_account_create
+    from deployserver.core.services import aws_account_create
 
     return aws_account_create(
         user=admin_user,

@@ -20,7 +20,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from deployserver.aws import AwsError, describe_error
+from deployserver.core.aws import AwsError, describe_error
 
 from ..exceptions import RolloutCancelled
 

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from deployserver.aws import AwsError, client
-from deployserver.models import AwsAccount
+from deployserver.core.aws import AwsError, client
+from deployserver.core.models import AwsAccount
 from feeds.models import Feed
 from releases.variables import PackageInfo, system_variables, variables_resolve
 

@@ -4,7 +4,7 @@ Names follow the ECS API (``task_cpu`` is ``cpu`` of RegisterTaskDefinition …)
 every property may hold ``#{…}`` expressions.
 """
 
-from deployserver.models import region_validator
+from deployserver.core.models import region_validator
 from releases.steps import Boolean, Choice, Integer, ListOf, Obj, Text
 
 ROLE_ARN = r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$"

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from deployserver.models import AwsAccount
+from deployserver.core.models import AwsAccount
 from releases.steps import (
     StepType,
     StepValidationError,

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from deployserver.views import write_permission
+from deployserver.web.pages import write_permission
 
 from .. import logs, selectors, services
 from ..exceptions import DeploymentConflict

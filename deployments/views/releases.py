@@ -13,8 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from deployserver.forms import add_service_errors
-from deployserver.views import write_permission
+from deployserver.web.pages import add_service_errors, write_permission
 from releases import channels as channel_services
 from releases import releasing
 from releases.models import Channel, Environment, Project, Release

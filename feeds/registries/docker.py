@@ -18,7 +18,7 @@ import requests
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
-from deployserver.endpoints import EndpointRefused, PolicyAdapter
+from deployserver.core.endpoints import EndpointRefused, PolicyAdapter
 
 from .base import Registry, RegistryNotFound, RegistryUnavailable, Tag, count_summary
 

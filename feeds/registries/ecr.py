@@ -1,4 +1,4 @@
-"""AWS ECR feeds, through boto3 clients made by ``deployserver.aws`` (role assumption included).
+"""AWS ECR feeds, through boto3 clients made by ``deployserver.core.aws`` (role assumed too).
 
 Listings use boto3 paginators. The registry credentials from ``GetAuthorizationToken`` (valid
 12 hours on AWS) are cached in the Django cache, encrypted, until shortly before they expire; a
@@ -29,7 +29,7 @@ from botocore.exceptions import (
 )
 from django.core.cache import cache
 
-from deployserver import aws, crypto
+from deployserver.core import aws, crypto
 
 from .base import (
     InvalidReference,
@@ -63,7 +63,7 @@ CREDENTIAL_CODES = {
 
 # Building a boto3 client costs 50-300 ms (service model, endpoint rules): more than parsing a
 # thousand tags. Clients are thread-safe, so each process keeps one per account settings and
-# region, for less than the 5 minutes of validity deployserver.aws keeps on assumed-role keys.
+# region, for less than the 5 minutes of validity deployserver.core.aws keeps on assumed-role keys.
 CLIENT_REUSE_SECONDS = 240
 _clients: dict[tuple, tuple[float, Any]] = {}
 _clients_lock = threading.Lock()

@@ -81,7 +81,7 @@ def main() -> None:
     connection.settings_dict["TEST"]["NAME"] = f"{connection.settings_dict['NAME']}_bench"
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        from deployserver.services import api_key_create
+        from deployserver.core.services import api_key_create
 
         user = get_user_model().objects.create_superuser("bench", "bench@example.org", "x")
         _, key = api_key_create(user=user, name="bench")

@@ -118,7 +118,7 @@ def raw_boto3_deployment(ecs, register: dict, cluster: str, service: str) -> flo
 
 def figure_a_b(api: Client, release, account) -> None:
     from deployments.models import Deployment
-    from deployserver.aws import client
+    from deployserver.core.aws import client
 
     ecs = client(account, "ecs")
     cluster = service = "hello-color-dev"
@@ -196,7 +196,7 @@ def figure_a_b(api: Client, release, account) -> None:
 
 def make_services(account, project, count: int):
     """``count`` services in one cluster, and ``count`` projects deploying one each to Dev."""
-    from deployserver.aws import client
+    from deployserver.core.aws import client
     from releases.models import Project
     from releases.process import process_for, process_update
     from releases.releasing import release_create
@@ -240,7 +240,7 @@ def make_services(account, project, count: int):
 def figure_c(account, project) -> None:
     from deployments.models import Deployment, LogLine
     from deployments.tasks import deployment_run
-    from deployserver.aws import client
+    from deployserver.core.aws import client
     from releases.models import Environment
 
     releases = make_services(account, project, MANY)
@@ -375,7 +375,7 @@ def figure_e(api: Client, page: Client, release) -> None:
 def main() -> None:
     from moto.server import ThreadedMotoServer
 
-    from deployserver.services import api_key_create
+    from deployserver.core.services import api_key_create
     from releases.releasing import release_create
     from sandbox import rollouts, seed
     from tests.conftest import free_port, wait_for_port

@@ -89,7 +89,7 @@ def api_client():
     from django.contrib.auth import get_user_model
     from rest_framework.test import APIClient
 
-    from deployserver.services import api_key_create
+    from deployserver.core.services import api_key_create
 
     user, _ = get_user_model().objects.get_or_create(
         username="bench", defaults={"is_superuser": True, "is_staff": True}
@@ -135,7 +135,7 @@ def measure(label: str, client, url: str, raw, expected: int) -> None:
 def bench_ecr(client) -> None:
     import boto3
 
-    from deployserver.services import aws_account_create
+    from deployserver.core.services import aws_account_create
     from feeds.registries import Tag
     from feeds.services import feed_create
     from feeds.versions import split_tags

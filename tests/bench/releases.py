@@ -160,7 +160,7 @@ def line(label: str, figures: tuple[float, float, float, int], goal: float | Non
 def release_creation(api) -> None:
     from moto.server import ThreadedMotoServer
 
-    from deployserver.services import aws_account_create
+    from deployserver.core.services import aws_account_create
     from feeds.services import feed_create
     from releases.models import DeploymentProcess, Project
     from tests.conftest import free_port, wait_for_port
@@ -180,7 +180,7 @@ def release_creation(api) -> None:
             region="us-east-1",
             endpoint_url=f"http://127.0.0.1:{port}",
         )
-        from deployserver.aws import client
+        from deployserver.core.aws import client
 
         ecr = client(account, "ecr")
         ecr.create_repository(repositoryName="hello-color")
@@ -226,7 +226,7 @@ def main() -> None:
     connection.settings_dict["TEST"]["NAME"] = f"{connection.settings_dict['NAME']}_bench"
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        from deployserver.services import api_key_create
+        from deployserver.core.services import api_key_create
 
         user = get_user_model().objects.create_superuser("bench", "bench@example.org", "x")
         _, key = api_key_create(user=user, name="bench")

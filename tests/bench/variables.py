@@ -141,8 +141,8 @@ def main() -> None:
     connection.settings_dict["TEST"]["NAME"] = f"{connection.settings_dict['NAME']}_bench"
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
-        from deployserver.models import AwsAccount
-        from deployserver.services import api_key_create
+        from deployserver.core.models import AwsAccount
+        from deployserver.core.services import api_key_create
         from releases.models import Environment
         from releases.services import project_create
 

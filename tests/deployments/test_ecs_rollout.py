@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 
 from deployments.aws_ecs.aws import RolloutWatcher, stopped_tasks
 from deployments.exceptions import RolloutCancelled
-from deployserver.aws import AwsError
+from deployserver.core.aws import AwsError
 
 CLUSTER, SERVICE = "hello-color-dev", "hello-color-dev"
 OLD = "arn:aws:ecs:us-east-1:123456789012:task-definition/hello-color-dev:4"

@@ -3,7 +3,7 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from deployserver.models import AwsAccount
+from deployserver.core.models import AwsAccount
 
 SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 

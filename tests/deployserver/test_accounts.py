@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
 
-from deployserver import aws, crypto
-from deployserver.models import AwsAccount
+from deployserver.core import aws, crypto
+from deployserver.core.models import AwsAccount
 
 from .factories import SECRET_ACCESS_KEY, AwsAccountFactory
 

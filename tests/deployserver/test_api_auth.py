@@ -7,8 +7,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from deployserver.models import ApiKey
-from deployserver.services import api_key_create
+from deployserver.core.models import ApiKey
+from deployserver.core.services import api_key_create
 
 pytestmark = pytest.mark.django_db
 

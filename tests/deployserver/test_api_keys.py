@@ -10,7 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from deployserver.models import ApiKey, AuditEvent
+from deployserver.core.models import ApiKey, AuditEvent
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.django_db

@@ -4,9 +4,11 @@ import json
 
 import pytest
 
-from deployserver.models import AuditEvent
+from deployserver.core.models import AuditEvent, AwsAccount
+from feeds.models import Feed
+from tests.feeds.factories import DockerFeedFactory
 
-from .factories import SECRET_ACCESS_KEY
+from .factories import SECRET_ACCESS_KEY, AwsAccountFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -117,3 +119,25 @@ def test_a_refused_change_records_nothing(admin_api):
 
 def test_the_audit_api_is_read_only(admin_api):
     assert admin_api.post("/api/audit/", {"summary": "forged"}, format="json").status_code == 405
+
+
+def test_an_account_a_feed_uses_is_not_deleted_and_the_feed_is_named(admin_api):
+    account = AwsAccountFactory(name="Prod account")
+    DockerFeedFactory(name="Images", feed_type=Feed.FeedType.AWS_ECR, url="", account=account)
+    AuditEvent.objects.all().delete()
+    response = admin_api.delete(f"/api/accounts/{account.pk}/")
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "AWS account Prod account is still used by feed Images; change those first."
+    }
+    assert AwsAccount.objects.filter(pk=account.pk).exists()
+    assert not AuditEvent.objects.exists()
+
+
+def test_an_update_that_changes_nothing_records_nothing(admin_api):
+    created = admin_api.post("/api/environments/", {"name": "Dev"}, format="json").json()
+    count = AuditEvent.objects.count()
+    url = f"/api/environments/{created['id']}/"
+    response = admin_api.patch(url, {"name": "Dev"}, format="json")
+    assert response.status_code == 200
+    assert AuditEvent.objects.count() == count

@@ -75,7 +75,7 @@ def test_an_unknown_page_is_still_the_html_404(client, admin_user):
 
 
 def test_an_error_inside_an_api_view_is_a_json_500(admin_api, monkeypatch):
-    from deployserver import api
+    from deployserver.core import api
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")

@@ -7,7 +7,7 @@ from celery.exceptions import TimeoutError as CeleryTimeoutError
 from django.conf import settings
 
 from deployserver.celery import app
-from deployserver.tasks import ping
+from deployserver.core.tasks import ping
 from tests.conftest import WORKER_NAME
 
 

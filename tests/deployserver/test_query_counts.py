@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from deployserver.services import aws_account_update
+from deployserver.core.services import aws_account_update
 
 from .factories import AwsAccountFactory
 

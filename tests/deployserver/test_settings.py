@@ -8,7 +8,7 @@ import sys
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from deployserver import crypto
+from deployserver.core import crypto
 from tests.conftest import ROOT
 
 SHOW_SETTINGS = """

@@ -4,7 +4,7 @@ with a clear message and one audit entry; invalid API keys from one address get 
 import pytest
 from django.core.cache import cache
 
-from deployserver.models import AuditEvent
+from deployserver.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

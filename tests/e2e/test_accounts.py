@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from deployserver.models import AwsAccount
+from deployserver.core.models import AwsAccount
 
 pytestmark = pytest.mark.e2e
 

@@ -10,8 +10,8 @@ from django.core.cache import cache
 from playwright.sync_api import expect
 
 from deployments.models import Deployment
-from deployserver.aws import client
-from deployserver.services import aws_account_create
+from deployserver.core.aws import client
+from deployserver.core.services import aws_account_create
 from feeds.services import feed_create
 from releases.models import Environment, Release
 from releases.process import process_update

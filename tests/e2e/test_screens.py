@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from deployserver.services import api_key_create, aws_account_create
+from deployserver.core.services import api_key_create, aws_account_create
 from releases.models import Lifecycle
 from releases.services import (
     PhaseSpec,

@@ -4,8 +4,8 @@ the sandbox (moto over HTTP, rollouts that progress); then ECS itself is read ba
 import pytest
 
 from deployments.models import Deployment
-from deployserver.aws import client
-from deployserver.models import AwsAccount
+from deployserver.core.aws import client
+from deployserver.core.models import AwsAccount
 from sandbox import seed
 
 from .helpers import wait_for

@@ -15,7 +15,7 @@ import requests
 
 from deployments.engine import deployment_execute
 from deployments.models import Deployment, LogLine
-from deployserver.models import AwsAccount
+from deployserver.core.models import AwsAccount
 from releases.models import Environment
 from releases.process import process_for, process_update
 from releases.releasing import release_create

@@ -9,8 +9,8 @@ from deployments.models import Deployment, LogLine
 from deployments.runners import RUNNERS
 from deployments.services import deployment_cancel
 from deployments.tasks import deployment_run
-from deployserver.aws import client
-from deployserver.models import AwsAccount
+from deployserver.core.aws import client
+from deployserver.core.models import AwsAccount
 from releases.models import Environment
 from releases.releasing import release_create
 from sandbox import seed

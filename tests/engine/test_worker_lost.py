@@ -14,9 +14,9 @@ from django.db import connection
 from deployments.engine import deployment_execute
 from deployments.models import Deployment
 from deployments.tasks import deployment_run
-from deployserver.aws import client
 from deployserver.celery import app
-from deployserver.models import AwsAccount
+from deployserver.core.aws import client
+from deployserver.core.models import AwsAccount
 from releases.models import Environment
 from sandbox import rollouts, seed
 from tests.conftest import ROOT, _database_url

@@ -2,7 +2,7 @@
 
 import pytest
 
-from deployserver.models import AuditEvent
+from deployserver.core.models import AuditEvent
 from feeds.models import Feed
 
 from .conftest import REGISTRY_PASSWORD, REGISTRY_USER

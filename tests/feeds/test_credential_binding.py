@@ -8,8 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.test import override_settings
 
-from deployserver.endpoints import EndpointRefused, check_endpoint
-from deployserver.models import AuditEvent
+from deployserver.core.endpoints import EndpointRefused, check_endpoint
+from deployserver.core.models import AuditEvent
 from feeds.models import Feed
 
 from .conftest import REGISTRY_PASSWORD, REGISTRY_USER

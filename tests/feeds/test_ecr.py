@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from deployserver.services import aws_account_create, aws_account_update
+from deployserver.core.services import aws_account_create, aws_account_update
 from feeds import services
 from feeds.registries import RegistryNotFound, RegistryUnavailable, registry_for
 

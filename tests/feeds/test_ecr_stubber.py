@@ -12,7 +12,7 @@ from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError, SS
 from botocore.stub import Stubber
 from django.core.cache import cache
 
-from deployserver.services import aws_account_create
+from deployserver.core.services import aws_account_create
 from feeds import services
 from feeds.registries import ecr as ecr_module
 from feeds.registries import registry_for

@@ -6,7 +6,7 @@ import json
 import pytest
 from django.core.cache import cache
 
-from deployserver.aws import client
+from deployserver.core.aws import client
 from releases.models import Environment
 from releases.process import process_update
 from releases.variables import VariableInput, variable_set_replace

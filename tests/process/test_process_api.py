@@ -2,7 +2,7 @@
 
 import pytest
 
-from deployserver.models import AuditEvent
+from deployserver.core.models import AuditEvent
 from releases.process import process_for
 
 from .conftest import ecs_step

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from deployserver.models import AuditEvent
+from deployserver.core.models import AuditEvent
 from releases import selectors, services
 from releases.models import Environment, Lifecycle, Phase, PhaseEnvironment, Project
 from releases.services import PhaseSpec

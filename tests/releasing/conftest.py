@@ -4,7 +4,7 @@
 import pytest
 from django.core.cache import cache
 
-from deployserver.aws import client
+from deployserver.core.aws import client
 from releases.models import Environment
 from releases.process import process_update
 from releases.variables import VariableInput, variable_set_replace

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from deployments.models import Deployment, LogLine
-from deployserver.services import api_key_create
+from deployserver.core.services import api_key_create
 from releases.models import Project, Release
 
 from .factories import DeploymentFactory, ReleaseFactory

@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from deployserver.models import AuditEvent
+from deployserver.core.models import AuditEvent
 from releases.channels import channel_create
 from releases.models import Release
 from releases.releasing import release_create, release_next_version

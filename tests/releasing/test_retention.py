@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from deployments.models import Deployment, LogLine
 from deployments.retention import retention_apply
-from deployserver.models import AuditEvent
+from deployserver.core.models import AuditEvent
 from releases.models import Release
 
 from .conftest import make_lifecycle

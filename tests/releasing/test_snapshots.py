@@ -3,7 +3,7 @@ change it."""
 
 import pytest
 
-from deployserver.models import AuditEvent
+from deployserver.core.models import AuditEvent
 from releases.process import process_update
 from releases.releasing import release_create, release_variable_specs
 from releases.variables import VariableInput, variable_list, variable_set_replace

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from deployserver.models import AuditEvent, AwsAccount
+from deployserver.core.models import AuditEvent, AwsAccount
 from releases.models import Environment, Lifecycle
 from tests.deployserver.factories import SECRET_ACCESS_KEY, AwsAccountFactory
 

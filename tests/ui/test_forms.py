@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from deployserver.models import AuditEvent, AwsAccount
+from deployserver.core.models import AuditEvent, AwsAccount
 from releases.models import Environment, Lifecycle, PhaseEnvironment, Project
 from tests.deployserver.factories import SECRET_ACCESS_KEY, AwsAccountFactory
 

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from deployserver.models import AuditEvent, AwsAccount
+from deployserver.core.models import AuditEvent, AwsAccount
 from releases.models import Environment, Lifecycle, Project
 from releases.services import environment_create
 from tests.deployserver.factories import SECRET_ACCESS_KEY, AwsAccountFactory
@@ -205,7 +205,7 @@ def test_an_api_key_cannot_expire_in_the_past(admin_client, admin_user):
 
 
 def test_a_user_revokes_their_own_key_but_not_someone_elses(admin_client, admin_user, viewer_user):
-    from deployserver.services import api_key_create
+    from deployserver.core.services import api_key_create
 
     mine, _ = api_key_create(user=admin_user, name="mine")
     theirs, _ = api_key_create(user=viewer_user, name="theirs")

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 
-from deployserver.models import AuditEvent
+from deployserver.core.models import AuditEvent
 from releases.models import Variable
 from releases.variables import VariableInput, variable_set_replace, variable_specs
 from tests.releases.factories import EnvironmentFactory, ProjectFactory

@@ -1,0 +1,100 @@
+"""REST API of the core: AWS accounts and audit events."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from deployserver.web.api import ServiceModelViewSet
+
+from . import services
+from .aws import account_check
+from .models import AuditEvent, AwsAccount
+
+
+class AwsAccountSerializer(serializers.ModelSerializer):
+    secret_access_key = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        style={"input_type": "password"},
+        help_text="Write-only. Leave out (or blank) on update to keep the stored secret.",
+    )
+    has_secret = serializers.SerializerMethodField()
+    slug = serializers.SlugField(required=False, max_length=100)
+
+    class Meta:
+        model = AwsAccount
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "description",
+            "access_key_id",
+            "secret_access_key",
+            "has_secret",
+            "region",
+            "role_arn",
+            "external_id",
+            "endpoint_url",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def get_has_secret(self, obj) -> bool:
+        return bool(obj.secret_access_key)
+
+    def validate(self, attrs):
+        if self.instance is None and not attrs.get("secret_access_key"):
+            raise serializers.ValidationError({"secret_access_key": ["This field is required."]})
+        return attrs
+
+
+class AwsAccountViewSet(ServiceModelViewSet):
+    """AWS accounts. The secret access key is write-only and never returned."""
+
+    queryset = AwsAccount.objects.order_by("name")
+    serializer_class = AwsAccountSerializer
+    instance_kwarg = "account"
+    create_service = staticmethod(services.aws_account_create)
+    update_service = staticmethod(services.aws_account_update)
+    delete_service = staticmethod(services.aws_account_delete)
+
+    @extend_schema(request=None, responses={200: dict})
+    @action(detail=True, methods=["post"])
+    def test(self, request, pk=None):
+        """Check the credentials with STS GetCallerIdentity."""
+        account = self.get_object()
+        arn = account_check(account)
+        return Response({"ok": True, "detail": f"Authenticated as {arn}"})
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id",
+            "created_at",
+            "actor_name",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "summary",
+            "changes",
+        ]
+
+
+class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Audit events, newest first. Filter with ``?object_type=releases.environment``."""
+
+    serializer_class = AuditEventSerializer
+    queryset = AuditEvent.objects.all()
+
+    def get_queryset(self):
+        qs = AuditEvent.objects.order_by("-created_at", "-id")
+        object_type = self.request.query_params.get("object_type")
+        if object_type:
+            qs = qs.filter(object_type=object_type)
+        return qs

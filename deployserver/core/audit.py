@@ -1,0 +1,142 @@
+"""Audit events, and the writes that leave one: every service that creates, updates or deletes
+records an event here, through ``audited_save`` and ``audited_delete`` where the write is a plain
+one (fields in, ``full_clean()``, save)."""
+
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import ProtectedError
+from django.utils.text import capfirst, slugify
+
+from .models import AuditEvent
+
+MASK = "********"
+M = TypeVar("M", bound=models.Model)
+
+
+def snapshot(obj: models.Model, *, secret_fields: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The concrete field values of ``obj`` as JSON-friendly data, secrets replaced by a mask."""
+    data = {}
+    for field in obj._meta.concrete_fields:
+        if field.name in ("created_at", "updated_at"):
+            continue
+        value = field.value_from_object(obj)
+        if field.name in secret_fields:
+            value = MASK if value else ""
+        elif value is not None and not isinstance(value, bool | int | float | str | list | dict):
+            value = str(value)
+        data[field.attname if field.is_relation else field.name] = value
+    return data
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+
+
+def audit_record(
+    *,
+    user,
+    action: str,
+    obj: models.Model,
+    summary: str = "",
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    actor = user if user is not None and getattr(user, "is_authenticated", False) else None
+    return AuditEvent.objects.create(
+        actor=actor,
+        actor_name=actor.get_username() if actor else "system",
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk or ""),
+        object_repr=str(obj)[:200],
+        summary=summary[:500],
+        changes=changes or {},
+    )
+
+
+def _describe(obj: models.Model) -> str:
+    return f"{obj._meta.verbose_name} {obj}"
+
+
+def assign_fields(obj: models.Model, data: dict, fields: Iterable[str]) -> None:
+    """Set ``data`` on ``obj``, refusing names outside ``fields``; a blank slug follows the name."""
+    unknown = set(data) - set(fields)
+    if unknown:
+        raise ValueError(f"unknown fields: {sorted(unknown)}")
+    for name, value in data.items():
+        setattr(obj, name, value)
+    if hasattr(obj, "slug") and not obj.slug:
+        obj.slug = slugify(obj.name or "")[:100]
+
+
+def audited_save(
+    obj: M,
+    *,
+    user,
+    data: dict,
+    fields: Iterable[str],
+    secret_fields: tuple[str, ...] = (),
+    prepare: Callable[[M], None] | None = None,
+    describe: Callable[[M], str] = _describe,
+    list_changes: bool = False,
+) -> M:
+    """Create (``obj`` unsaved) or update ``obj`` from ``data`` and record what changed.
+
+    ``prepare`` runs after the data is set and before ``full_clean()`` (rules across fields).
+    Secrets are masked in the record; one given on an update is recorded as replaced. The summary
+    is "Created <describe(obj)>" or "Updated <describe(obj)>", with the changed field names after
+    it when ``list_changes``. An update that changes nothing records nothing.
+    """
+    creating = obj.pk is None
+    before = {} if creating else snapshot(obj, secret_fields=secret_fields)
+    assign_fields(obj, data, fields)
+    if prepare is not None:
+        prepare(obj)
+    obj.full_clean()
+    obj.save()
+    after = snapshot(obj, secret_fields=secret_fields)
+    if creating:
+        audit_record(
+            user=user,
+            action=AuditEvent.Action.CREATE,
+            obj=obj,
+            summary=f"Created {describe(obj)}",
+            changes=after,
+        )
+        return obj
+    changes = diff(before, after)
+    for name in secret_fields:
+        if name in data and getattr(obj, name):
+            changes[name] = [before[name], f"{MASK} (replaced)"]
+    if changes:
+        summary = f"Updated {describe(obj)}"
+        if list_changes:
+            summary += f": {', '.join(sorted(changes))}"
+        audit_record(
+            user=user, action=AuditEvent.Action.UPDATE, obj=obj, summary=summary, changes=changes
+        )
+    return obj
+
+
+def delete_protected(obj: models.Model) -> None:
+    """Delete ``obj``; when other records still refer to it, refuse naming a few of them."""
+    try:
+        with transaction.atomic():
+            obj.delete()
+    except ProtectedError as exc:
+        users = sorted({f"{o._meta.verbose_name} {o}" for o in exc.protected_objects})
+        more = f" and {len(users) - 3} more" if len(users) > 3 else ""
+        raise ValidationError(
+            f"{capfirst(_describe(obj))} is still used by {', '.join(users[:3])}{more}; "
+            "change those first."
+        ) from exc
+
+
+def audited_delete(obj: models.Model, *, user) -> None:
+    """Record "Deleted <verbose name> <obj>" and delete ``obj`` (see ``delete_protected``)."""
+    audit_record(
+        user=user, action=AuditEvent.Action.DELETE, obj=obj, summary=f"Deleted {_describe(obj)}"
+    )
+    delete_protected(obj)

@@ -1,0 +1,8 @@
+"""The API's default pagination (``DEFAULT_PAGINATION_CLASS``): ``?page=`` and ``?page_size=``."""
+
+from rest_framework.pagination import PageNumberPagination
+
+
+class Pagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 500

@@ -1,0 +1,1 @@
+"""The releases REST API, one module a feature; ``deployserver/urls.py`` wires them."""

@@ -1,0 +1,89 @@
+"""REST API for a project's deployment process and its preview.
+
+``/api/projects/{slug}/process/`` GET/PUT (steps validated by their step type; a PUT made from
+a stale ``version`` answers 409) and ``/api/projects/{slug}/process/preview/?environment=<slug>``.
+"""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from feeds.registries import RegistryError
+
+from ..models import DeploymentProcess, Environment, Project
+from ..process import ProcessConflict, process_for, process_preview, process_update
+from .errors import validated
+
+
+class ProcessSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="The version you edited; a PUT is refused with 409 if it changed since.",
+    )
+    steps = serializers.ListField(child=serializers.JSONField())
+
+
+def process_data(process: DeploymentProcess) -> dict:
+    return {"project": process.project.slug, "version": process.version, "steps": process.steps}
+
+
+class ProjectProcessView(APIView):
+    """The project's deployment process: ordered steps validated by their step type."""
+
+    queryset = DeploymentProcess.objects.none()
+
+    @extend_schema(responses=ProcessSerializer)
+    def get(self, request, slug):
+        return Response(process_data(process_for(get_object_or_404(Project, slug=slug))))
+
+    @extend_schema(request=ProcessSerializer, responses=ProcessSerializer)
+    def put(self, request, slug):
+        project = get_object_or_404(Project, slug=slug)
+        data = validated(ProcessSerializer(data=request.data))
+        try:
+            process = process_update(
+                project=project, steps=data["steps"], version=data.get("version"), user=request.user
+            )
+        except ProcessConflict as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        return Response(process_data(process))
+
+
+def preview_data(project: Project, preview) -> dict:
+    return {
+        "project": project.slug,
+        "environment": {"slug": preview.environment.slug, "name": preview.environment.name},
+        "package_versions": "newest in feed",
+        "steps": [
+            {"name": s.name, "type": s.type, "packages": s.packages, **s.plan}
+            for s in preview.steps
+        ],
+    }
+
+
+class ProjectProcessPreviewView(APIView):
+    """The exact requests a deployment to ``environment`` would send, sensitive values masked.
+
+    Package versions: the newest version in each feed (a release pins its own).
+    """
+
+    queryset = DeploymentProcess.objects.none()
+
+    @extend_schema(parameters=[OpenApiParameter("environment", str, required=True)], responses=dict)
+    def get(self, request, slug):
+        project = get_object_or_404(Project, slug=slug)
+        env_slug = request.query_params.get("environment", "")
+        environment = Environment.objects.filter(slug=env_slug).first()
+        if environment is None:
+            message = f"No environment '{env_slug}'." if env_slug else "Give ?environment=<slug>."
+            return Response({"environment": [message]}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            preview = process_preview(project=project, environment=environment)
+        except RegistryError as exc:
+            return Response({"detail": str(exc)}, status=exc.status or 502)
+        if preview.errors:
+            return Response(preview.errors, status=status.HTTP_400_BAD_REQUEST)
+        return Response(preview_data(project, preview))

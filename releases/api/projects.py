@@ -1,0 +1,34 @@
+"""REST API for projects: ``/api/projects/``."""
+
+from rest_framework import serializers
+
+from deployserver.web.api import ServiceModelViewSet
+
+from .. import selectors, services
+from ..models import Lifecycle, Project
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    slug = serializers.SlugField(required=False, max_length=100)
+    lifecycle = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Lifecycle.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="Lifecycle slug; the default lifecycle when left out.",
+    )
+
+    class Meta:
+        model = Project
+        fields = ["id", "name", "slug", "description", "lifecycle", "created_at", "updated_at"]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class ProjectViewSet(ServiceModelViewSet):
+    queryset = selectors.project_list()
+    serializer_class = ProjectSerializer
+    lookup_field = "slug"
+    instance_kwarg = "project"
+    create_service = staticmethod(services.project_create)
+    update_service = staticmethod(services.project_update)
+    delete_service = staticmethod(services.project_delete)

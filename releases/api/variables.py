@@ -1,0 +1,73 @@
+"""REST API for a project's variables, as one set: ``/api/projects/{slug}/variables/`` GET/PUT.
+
+Sensitive values are write-only: they are never in a response, and a PUT that leaves ``value``
+out (or null) for an existing sensitive row keeps the stored secret.
+"""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..models import Project, Variable
+from ..variables import VariableInput, variable_rows, variable_set_replace
+from .errors import validated
+
+
+class VariableSerializer(serializers.Serializer):
+    id = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Existing row; leave out for a new one."
+    )
+    name = serializers.CharField(max_length=200, allow_blank=True, trim_whitespace=False)
+    type = serializers.ChoiceField(choices=Variable.Type.choices, default=Variable.Type.TEXT)
+    value = serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="Null for sensitive variables in responses (write-only). Leave out or null on "
+        "an existing sensitive row to keep its value. AWS account: the account slug.",
+    )
+    has_value = serializers.BooleanField(read_only=True)
+    environments = serializers.ListField(
+        child=serializers.CharField(), required=False, default=list, help_text="Scope: slugs."
+    )
+
+
+class VariableSetSerializer(serializers.Serializer):
+    variables = VariableSerializer(many=True)
+
+
+def variables_response(project: Project) -> Response:
+    rows = variable_rows(project)
+    for row in rows:
+        row["has_value"] = row["type"] == Variable.Type.SENSITIVE or row["value"] != ""
+    return Response({"project": project.slug, "variables": rows})
+
+
+class ProjectVariablesView(APIView):
+    """The project's variables as one set; PUT replaces the whole set, all or nothing."""
+
+    queryset = Variable.objects.none()
+
+    @extend_schema(responses=VariableSetSerializer)
+    def get(self, request, slug):
+        return variables_response(get_object_or_404(Project, slug=slug))
+
+    @extend_schema(request=VariableSetSerializer, responses=VariableSetSerializer)
+    def put(self, request, slug):
+        project = get_object_or_404(Project, slug=slug)
+        data = validated(VariableSetSerializer(data=request.data))
+        rows = [
+            VariableInput(
+                id=row.get("id"),
+                name=row["name"],
+                type=row["type"],
+                value=row.get("value"),
+                environments=row.get("environments", []),
+            )
+            for row in data["variables"]
+        ]
+        variable_set_replace(project=project, rows=rows, user=request.user)
+        return variables_response(project)

@@ -1,0 +1,135 @@
+"""Pages for a project's deployment process: the editor and the preview.
+
+The editor posts its whole state, the same service as the API decides (``process_update``),
+and errors come back under the input names they concern
+(``steps[0].properties.containers[1].image``).
+"""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+
+from deployserver.core.models import AwsAccount
+from feeds.models import Feed
+from feeds.registries import RegistryError
+
+from ..forms.process import nested_from_post, step_view
+from ..models import Project, Variable
+from ..process import ProcessConflict, process_for, process_preview, process_update
+from ..selectors import environment_list
+from ..steps import REGISTRY
+
+ECS_STEP = "aws-ecs-deploy"
+
+
+def _editor_context(project: Project, steps: list, errors: dict, version: int) -> dict:
+    step_type = REGISTRY.get(ECS_STEP)
+    views = [
+        step_view(REGISTRY.get(s.get("type")) or step_type, s, f"steps[{i}]", errors)
+        for i, s in enumerate(steps)
+        if isinstance(s, dict)
+    ]
+    blank = step_view(
+        step_type,
+        {
+            "name": "",
+            "packages": [{"name": "web"}],
+            "properties": {"containers": [{"name": "web", "image": "#{Package[web].Image}"}]},
+        },
+        "steps[__step__]",
+        {},
+    )
+    names = sorted(
+        set(Variable.objects.filter(project=project).values_list("name", flat=True)), key=str.lower
+    )
+    refs = sorted(
+        {
+            p["name"]
+            for s in steps
+            if isinstance(s, dict)
+            for p in s.get("packages") or []
+            if isinstance(p, dict) and p.get("name")
+        }
+    )
+    suggestions = [f"#{{{n}}}" for n in names] + [f"#{{Package[{r}].Image}}" for r in refs]
+    suggestions += ["#{Project.Name}", "#{Environment.Name}", "#{Release.Number}"]
+    listed = {k: v for k, v in errors.items() if not k.startswith("steps[")}
+    return {
+        "project": project,
+        "steps": views,
+        "blank_step": blank,
+        "version": version,
+        "feeds": list(Feed.objects.order_by("name").values("id", "name", "slug")),
+        "accounts": list(AwsAccount.objects.order_by("name").values_list("slug", flat=True)),
+        "suggestions": suggestions,
+        "environments": list(environment_list()),
+        "errors": errors,
+        "other_errors": listed,
+        "error_count": sum(len(v) for v in errors.values()),
+    }
+
+
+@login_required
+def process_edit(request, slug):
+    project = get_object_or_404(Project, slug=slug)
+    process = process_for(project)
+    can_edit = request.user.has_perm("releases.change_deploymentprocess")
+    errors: dict[str, list[str]] = {}
+    steps = process.steps
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        steps = nested_from_post(request.POST, "steps")
+        raw_version = request.POST.get("version", "")
+        try:
+            process_update(
+                project=project,
+                steps=steps,
+                user=request.user,
+                version=int(raw_version) if raw_version.isdigit() else None,
+            )
+        except ValidationError as exc:
+            errors = exc.message_dict
+        except ProcessConflict as exc:
+            errors = {"process": [str(exc)]}
+        else:
+            messages.success(request, "Deployment process saved.")
+            return redirect("project-process", slug=project.slug)
+    context = _editor_context(project, steps, errors, process.version)
+    context["can_edit"] = can_edit
+    return render(request, "releases/process.html", context, status=400 if errors else 200)
+
+
+@login_required
+def process_preview_page(request, slug):
+    project = get_object_or_404(Project, slug=slug)
+    environments = list(environment_list())
+    env_slug = request.GET.get("environment") or (environments[0].slug if environments else "")
+    environment = next((e for e in environments if e.slug == env_slug), None)
+    context = {"project": project, "environments": environments, "environment": environment}
+    status = 200
+    if environment is None and env_slug:
+        context["problem"] = f"No environment '{env_slug}'."
+        status = 404
+    elif environment is not None:
+        try:
+            preview = process_preview(project=project, environment=environment)
+        except RegistryError as exc:
+            context["problem"] = f"The feed could not be read: {exc}"
+            status = 502
+        else:
+            context["preview"] = preview
+            context["steps"] = [
+                {
+                    "step": s,
+                    "register": json.dumps(
+                        s.plan.get("requests", {}).get("RegisterTaskDefinition"), indent=2
+                    ),
+                    "update": json.dumps(s.plan.get("requests", {}).get("UpdateService"), indent=2),
+                }
+                for s in preview.steps
+            ]
+    return render(request, "releases/process_preview.html", context, status=status)

@@ -1,0 +1,84 @@
+"""The page of a project's variables: a grid posted whole.
+
+The same service as the API decides (``variable_set_replace``); errors come back under the
+input names they concern (``variables[2].name``).
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+
+from deployserver.core.models import AwsAccount
+
+from ..models import Project, Variable
+from ..selectors import environment_list
+from ..variables import VariableInput, variable_rows, variable_set_replace
+
+
+def _rows_from_post(post) -> list[dict]:
+    rows = []
+    for key in post.getlist("row"):
+        prefix = f"v-{key}-"
+        raw_id = post.get(prefix + "id", "")
+        type_ = post.get(prefix + "type", Variable.Type.TEXT)
+        value = post.get(prefix + "value", "")
+        rows.append(
+            {
+                "id": int(raw_id) if raw_id.isdigit() else None,
+                "name": post.get(prefix + "name", ""),
+                "type": type_,
+                # An untouched password box on a stored secret means "keep it".
+                "value": None
+                if raw_id and type_ == Variable.Type.SENSITIVE and not value
+                else value,
+                "environments": post.getlist(prefix + "env"),
+            }
+        )
+    return rows
+
+
+@login_required
+def variables_edit(request, slug):
+    project = get_object_or_404(Project, slug=slug)
+    can_edit = request.user.has_perm("releases.change_variable")
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        rows = _rows_from_post(request.POST)
+        try:
+            variable_set_replace(
+                project=project,
+                rows=[VariableInput(**row) for row in rows],
+                user=request.user,
+            )
+        except ValidationError as exc:
+            errors = exc.message_dict
+        else:
+            messages.success(request, f"Saved {len(rows)} variable{'s' if len(rows) != 1 else ''}.")
+            return redirect("project-variables", slug=project.slug)
+    else:
+        rows = variable_rows(project)
+    for index, row in enumerate(rows):
+        row["index"] = index
+        row["errors"] = {
+            field: errors.get(f"variables[{index}].{field}", [])
+            for field in ("id", "name", "type", "value", "environments")
+        }
+    return render(
+        request,
+        "releases/variables.html",
+        {
+            "project": project,
+            "rows": rows,
+            "blank_row": {"index": "__row__", "type": "text", "environments": [], "errors": {}},
+            "environments": list(environment_list()),
+            "accounts": list(AwsAccount.objects.order_by("name").values_list("slug", "name")),
+            "types": Variable.Type.choices,
+            "set_errors": errors.get("variables", []),
+            "has_errors": bool(errors),
+            "can_edit": can_edit,
+        },
+        status=400 if errors else 200,
+    )
