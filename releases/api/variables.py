@@ -1,17 +1,18 @@
 """REST API for a project's variables, as one set: ``/api/projects/{slug}/variables/`` GET/PUT.
 
-Sensitive values are write-only: they are never in a response, and a PUT that leaves ``value``
-out (or null) for an existing sensitive row keeps the stored secret.
+Saves carry the ``version`` they edited; a stale one answers 409 instead of undoing someone
+else's save. Sensitive values are write-only: they are never in a response, and a PUT that leaves
+``value`` out (or null) for an existing sensitive row keeps the stored secret.
 """
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..models import Project, Variable
-from ..variables import VariableInput, variable_rows, variable_set_replace
+from ..variables import VariableInput, VariablesConflict, variable_rows, variable_set_replace
 from .errors import validated
 
 
@@ -37,13 +38,22 @@ class VariableSerializer(serializers.Serializer):
 
 class VariableSetSerializer(serializers.Serializer):
     variables = VariableSerializer(many=True)
+    version = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        help_text="The version of the set you edited (from a GET); a PUT is refused with 409 if "
+        "someone saved the set since. Leave out to replace the set whatever its version.",
+    )
 
 
 def variables_response(project: Project) -> Response:
     rows = variable_rows(project)
     for row in rows:
         row["has_value"] = row["type"] == Variable.Type.SENSITIVE or row["value"] != ""
-    return Response({"project": project.slug, "variables": rows})
+    return Response(
+        {"project": project.slug, "version": project.variables_version, "variables": rows}
+    )
 
 
 class ProjectVariablesView(APIView):
@@ -69,5 +79,10 @@ class ProjectVariablesView(APIView):
             )
             for row in data["variables"]
         ]
-        variable_set_replace(project=project, rows=rows, user=request.user)
+        try:
+            variable_set_replace(
+                project=project, rows=rows, user=request.user, version=data.get("version")
+            )
+        except VariablesConflict as exc:
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
         return variables_response(project)

@@ -13,7 +13,7 @@ from deployserver.core.models import AwsAccount
 
 from ..models import Project, Variable
 from ..selectors import environment_list
-from ..variables import VariableInput, variable_rows, variable_set_replace
+from ..variables import VariableInput, VariablesConflict, variable_rows, variable_set_replace
 
 
 def _rows_from_post(post) -> list[dict]:
@@ -43,18 +43,26 @@ def variables_edit(request, slug):
     project = get_object_or_404(Project, slug=slug)
     can_edit = request.user.has_perm("releases.change_variable")
     errors: dict[str, list[str]] = {}
+    status = 200
+    version = project.variables_version
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied
         rows = _rows_from_post(request.POST)
+        raw_version = request.POST.get("version", "")
         try:
             variable_set_replace(
                 project=project,
                 rows=[VariableInput(**row) for row in rows],
                 user=request.user,
+                version=int(raw_version) if raw_version.isdigit() else None,
             )
         except ValidationError as exc:
-            errors = exc.message_dict
+            errors, status = exc.message_dict, 400
+        except VariablesConflict as exc:
+            # What the user typed stays on the page (to copy); only a reload saves again.
+            errors, status = {"variables": [str(exc)]}, 409
+            version = int(raw_version) if raw_version.isdigit() else version
         else:
             messages.success(request, f"Saved {len(rows)} variable{'s' if len(rows) != 1 else ''}.")
             return redirect("project-variables", slug=project.slug)
@@ -79,6 +87,7 @@ def variables_edit(request, slug):
             "set_errors": errors.get("variables", []),
             "has_errors": bool(errors),
             "can_edit": can_edit,
+            "version": version,
         },
-        status=400 if errors else 200,
+        status=status,
     )

@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from releases.models import Variable
+from releases.variables import VariableInput, variable_set_replace
 from tests.releases.factories import EnvironmentFactory, ProjectFactory
 
 from .factories import VariableFactory
@@ -128,3 +129,50 @@ def test_the_number_of_queries_does_not_grow_with_the_set(admin_api, project, de
         VariableFactory(project=project, environments=[dev, prod])
         VariableFactory(project=project, type="sensitive", secret_value="s")
     assert _queries(admin_api) == few
+
+
+@pytest.mark.django_db(transaction=True)
+def test_ten_concurrent_saves_of_one_version_one_wins_the_others_get_409(
+    live_server, admin_user, project
+):
+    """Each client adds one variable to the set it loaded: no addition is silently lost."""
+    import threading
+
+    import requests
+
+    from deployserver.core.services import api_key_create
+
+    _, key = api_key_create(user=admin_user, name="race")
+    url = f"{live_server.url}/api/projects/{project.slug}/variables/"
+    headers = {"Authorization": f"Token {key}"}
+    loaded = requests.get(url, headers=headers).json()
+    barrier = threading.Barrier(10)
+    answers: list[int] = []
+
+    def save(n: int):
+        body = {
+            "version": loaded["version"],
+            "variables": [*loaded["variables"], {"name": f"Added{n}", "value": str(n)}],
+        }
+        barrier.wait()
+        answers.append(requests.put(url, json=body, headers=headers).status_code)
+
+    threads = [threading.Thread(target=save, args=(n,)) for n in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(answers) == [200] + [409] * 9
+    after = requests.get(url, headers=headers).json()
+    assert after["version"] == loaded["version"] + 1
+    assert len([v for v in after["variables"] if v["name"].startswith("Added")]) == 1
+
+
+def test_the_variables_page_refuses_a_stale_save_with_409(client, admin_user, project):
+    variable_set_replace(project=project, user=admin_user, rows=[VariableInput("A", "1")])
+    client.force_login(admin_user)
+    stale = {"version": "0", "row": ["0"], "v-0-name": "B", "v-0-type": "text", "v-0-value": "2"}
+    response = client.post(f"/projects/{project.slug}/variables/", stale)
+    assert response.status_code == 409
+    assert "changed by someone else" in response.content.decode()
+    assert list(Variable.objects.filter(project=project).values_list("name", flat=True)) == ["A"]
