@@ -116,10 +116,15 @@ def moto_server():
 
 @pytest.fixture
 def moto(moto_server):
-    """The moto endpoint, with all of its state reset before the test."""
-    import requests
+    """The moto endpoint, with all of its state reset before the test.
 
-    requests.post(f"{moto_server}/moto-api/reset", timeout=5).raise_for_status()
+    The server runs in this process, so its state is reset here directly — what its
+    ``/moto-api/reset`` endpoint does, without an HTTP round trip whose timeout a loaded machine
+    can outlast.
+    """
+    from moto.moto_api._internal.models import moto_api_backend
+
+    moto_api_backend.reset()
     return moto_server
 
 
