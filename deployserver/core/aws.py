@@ -18,6 +18,8 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 
+from .endpoints import EndpointRefused, check_endpoint
+
 if TYPE_CHECKING:
     from .models import AwsAccount
 
@@ -91,7 +93,7 @@ def _assume_role(account: AwsAccount, region: str) -> _RoleCredentials:
         if cached and cached.expires_at - _RENEW_BEFORE > now:
             return cached
     sts = _base_session(account, region).client(
-        "sts", endpoint_url=account.endpoint_url or None, config=client_config()
+        "sts", endpoint_url=_endpoint(account), config=client_config()
     )
     params = {"RoleArn": account.role_arn, "RoleSessionName": ROLE_SESSION_NAME}
     if account.external_id:
@@ -123,10 +125,23 @@ def session_for(account: AwsAccount, region: str | None = None) -> boto3.Session
     )
 
 
+def _endpoint(account: AwsAccount) -> str | None:
+    """The account's endpoint URL, checked against the endpoint policy now (its name may
+    resolve elsewhere than when it was saved)."""
+    if not account.endpoint_url:
+        return None
+    try:
+        check_endpoint(account.endpoint_url)
+    except EndpointRefused as exc:
+        raise AwsError(str(exc), code="EndpointRefused") from exc
+    return account.endpoint_url
+
+
 def client(account: AwsAccount, service: str, region: str | None = None, **config: Any):
     """A boto3 client for ``service`` in ``region`` (default: the account's region)."""
+    endpoint = _endpoint(account)
     return session_for(account, region).client(
-        service, endpoint_url=account.endpoint_url or None, config=client_config(**config)
+        service, endpoint_url=endpoint, config=client_config(**config)
     )
 
 
