@@ -5,8 +5,7 @@ import json
 import pytest
 
 from deployserver.models import AuditEvent
-
-from .factories import SECRET_ACCESS_KEY
+from tests.factories import SECRET_ACCESS_KEY
 
 pytestmark = pytest.mark.django_db
 

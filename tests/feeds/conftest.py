@@ -3,24 +3,12 @@ htpasswd auth, one anonymous) started for the session. A missing binary fails th
 
 import boto3
 import pytest
-from django.core.cache import cache
 
 from .registry_kit import RegistryBinaryMissing, ecr_manifest, start_registry
 
 TAGS = ["1.0.0", "1.0.1", "1.9.0", "1.10.0", "1.1.0-beta.1", "v2.0.0", "latest", "not-semver"]
 REGISTRY_USER = "pusher"
 REGISTRY_PASSWORD = "s3cret-Pass-42"
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache():
-    """Listings and ECR tokens live in the cache (the run's own Redis db): start empty."""
-    from feeds.registries.ecr import clear_clients
-
-    cache.clear()
-    clear_clients()
-    yield
-    cache.clear()
 
 
 def _registry(tmp_path_factory, name, **auth):

@@ -4,9 +4,9 @@ import pytest
 from django.urls import reverse
 
 from feeds.models import Feed
+from tests.factories import DockerFeedFactory
 
 from .conftest import REGISTRY_PASSWORD, REGISTRY_USER
-from .factories import DockerFeedFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from deployserver.models import AuditEvent, AwsAccount
 from releases.models import Environment, Lifecycle
-from tests.deployserver.factories import SECRET_ACCESS_KEY, AwsAccountFactory
+from tests.factories import SECRET_ACCESS_KEY, AwsAccountFactory
 
 pytestmark = pytest.mark.django_db
 

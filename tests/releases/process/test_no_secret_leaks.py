@@ -7,8 +7,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from releases.process import process_update
-
-from .conftest import SECRET, ecs_step
+from tests.factories import ecs_step
+from tests.scenarios import SECRET
 
 pytestmark = pytest.mark.django_db
 FORMS = [SECRET, base64.b64encode(SECRET.encode()).decode(), 'p@ss\\"word', "p@ss"]
@@ -78,11 +78,13 @@ def test_writes_answer_without_the_secret(admin_api, hello_project):
 
 
 def test_an_error_quoting_a_substituted_secret_is_masked(
-    admin_api, hello_project, admin_user, ecr_feed
+    admin_api, hello_project, admin_user, ecs_example_feed
 ):
     process_update(
         project=hello_project,
-        steps=[ecs_step(ecr_feed, task_cpu="#{DbPassword}", cluster="#{DbPassword | ToUpper}")],
+        steps=[
+            ecs_step(ecs_example_feed, task_cpu="#{DbPassword}", cluster="#{DbPassword | ToUpper}")
+        ],
         user=admin_user,
     )
     response = admin_api.get("/api/projects/hello-color/process/preview/?environment=dev")

@@ -6,8 +6,7 @@ from django.core.exceptions import ValidationError
 from releases.channels import channel_check, channel_create, channel_delete, channel_update
 from releases.models import Channel, Release
 from releases.releasing import release_create
-
-from .factories import ChannelFactory, ReleaseFactory
+from tests.factories import ChannelFactory, ReleaseFactory
 
 pytestmark = pytest.mark.django_db
 

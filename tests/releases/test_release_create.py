@@ -7,9 +7,8 @@ from deployserver.models import AuditEvent
 from releases.channels import channel_create
 from releases.models import Release
 from releases.releasing import release_create, release_next_version
-
-from .conftest import push
-from .factories import ReleaseFactory
+from tests.factories import ReleaseFactory
+from tests.scenarios import push
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +87,7 @@ def test_a_duplicate_version_is_refused(admin_api, bare_project):
 
 
 def test_the_same_version_in_two_projects_is_fine(bare_project, admin_user):
-    from tests.releases.factories import ProjectFactory
+    from tests.factories import ProjectFactory
 
     other = ProjectFactory(lifecycle=bare_project.lifecycle)
     release_create(project=bare_project, user=admin_user, version="1.0.0")
@@ -155,13 +154,13 @@ def test_releases_of_a_channel_with_a_prerelease_rule_take_the_newest_prerelease
     assert response.json()["packages"]["web"]["version"] == "2.1.0-rc.1"
 
 
-def test_nothing_is_half_created_when_a_later_package_fails(project, admin_user, ecr_feed):
+def test_nothing_is_half_created_when_a_later_package_fails(project, admin_user, release_feed):
     from releases.process import process_update
-    from tests.process.conftest import ecs_step
+    from tests.factories import ecs_step
 
-    second = ecs_step(ecr_feed)
+    second = ecs_step(release_feed)
     second["name"] = "Deploy worker"
-    second["packages"] = [{"name": "worker", "feed": ecr_feed.pk, "package_id": "missing-repo"}]
+    second["packages"] = [{"name": "worker", "feed": release_feed.pk, "package_id": "missing-repo"}]
     second["properties"]["containers"][0]["image"] = "#{Package[worker].Image}"
     process_update(
         project=project, steps=[*project.deployment_process.steps, second], user=admin_user

@@ -4,17 +4,10 @@ import pytest
 
 from releases.models import Variable
 from releases.process import process_for
-
-from .conftest import SECRET
-from .form_kit import as_post, form_data
+from tests.form_kit import as_post, form_data
+from tests.scenarios import SECRET
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
 
 
 def test_the_editor_posts_back_exactly_the_process_it_shows(admin_client, hello_project):

@@ -5,9 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from releases.models import Variable
-from tests.releases.factories import EnvironmentFactory, ProjectFactory
-
-from .factories import VariableFactory
+from tests.factories import EnvironmentFactory, ProjectFactory, VariableFactory
 
 pytestmark = pytest.mark.django_db
 URL = "/api/projects/shop/variables/"

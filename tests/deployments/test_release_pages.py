@@ -7,16 +7,9 @@ import pytest
 from deployments.models import Deployment
 from releases.models import Channel, Release
 from releases.releasing import release_create
-
-from .factories import DeploymentFactory, ReleaseFactory
+from tests.factories import DeploymentFactory, ReleaseFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def admin_client(client, admin_user):
-    client.force_login(admin_user)
-    return client
 
 
 def text(response) -> str:
@@ -154,25 +147,27 @@ def test_the_variables_banner_and_its_audited_update(admin_client, project, admi
 
 
 def test_the_releases_page_lists_newest_first_with_environments_reached(
-    admin_client, bare_project, envs
+    admin_client, bare_project, dev_test_prod
 ):
     old = ReleaseFactory(project=bare_project, version="1.0.0")
     ReleaseFactory(project=bare_project, version="1.1.0")
-    DeploymentFactory(release=old, environment=envs["dev"], state="success")
-    DeploymentFactory(release=old, environment=envs["test"], state="failed")
+    DeploymentFactory(release=old, environment=dev_test_prod["dev"], state="success")
+    DeploymentFactory(release=old, environment=dev_test_prod["test"], state="failed")
     page = text(admin_client.get("/projects/bare/releases/"))
     assert page.index("1.1.0") < page.index("1.0.0")
     assert 'class="badge badge-success" title="Dev: success">Dev' in page
     assert 'class="badge badge-failed" title="Test: failed">Test' in page
 
 
-def test_the_dashboard_shows_the_latest_deployment_per_cell(admin_client, bare_project, envs):
+def test_the_dashboard_shows_the_latest_deployment_per_cell(
+    admin_client, bare_project, dev_test_prod
+):
     old = ReleaseFactory(project=bare_project, version="1.0.0")
     new = ReleaseFactory(project=bare_project, version="1.1.0")
-    DeploymentFactory(release=old, environment=envs["dev"])
-    latest = DeploymentFactory(release=new, environment=envs["dev"], state="executing")
+    DeploymentFactory(release=old, environment=dev_test_prod["dev"])
+    latest = DeploymentFactory(release=new, environment=dev_test_prod["dev"], state="executing")
     page = text(admin_client.get("/"))
-    cell = page.split(f'data-environment="{envs["dev"].pk}"')[1].split("</td>")[0]
+    cell = page.split(f'data-environment="{dev_test_prod["dev"].pk}"')[1].split("</td>")[0]
     assert f'href="/deployments/{latest.pk}/"' in cell
     assert "1.1.0" in cell and "Executing" in cell and "admin" not in cell
     api = admin_client.get("/api/dashboard/").json()

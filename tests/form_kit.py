@@ -1,5 +1,7 @@
-"""Read a rendered form the way a browser would submit it (``<template>`` content excluded)."""
+"""Rendered forms in tests: read one the way a browser would submit it (``<template>`` content
+excluded), read the errors shown under a field, build the POST of the lifecycle form."""
 
+import re
 from html.parser import HTMLParser
 
 from django.utils.datastructures import MultiValueDict
@@ -56,3 +58,39 @@ def form_data(html: str, **overrides) -> MultiValueDict:
 
 def as_post(data: MultiValueDict) -> dict:
     return {k: data.getlist(k) for k in data}
+
+
+def field_errors(response, field: str) -> list[str]:
+    """The error messages rendered under ``field`` (its wrapper has class has-error)."""
+    html = response.content.decode()
+    match = re.search(
+        rf'<div class="field has-error[^"]*">\s*<label for="id_{field}">'
+        rf'(?:(?!<div class="field).)*?<ul class="field-error">(.*?)</ul>',
+        html,
+        re.S,
+    )
+    return re.findall(r"<li>(.*?)</li>", match.group(1)) if match else []
+
+
+def phase_post(name="Train", slug="", phases=(), total=None, initial=0) -> dict:
+    """POST data of the lifecycle form. ``phases``: dicts with name, environments, automatic…"""
+    data = {
+        "name": name,
+        "slug": slug,
+        "description": "",
+        "phases-TOTAL_FORMS": str(len(phases) if total is None else total),
+        "phases-INITIAL_FORMS": str(initial),
+        "phases-MIN_NUM_FORMS": "0",
+        "phases-MAX_NUM_FORMS": "1000",
+    }
+    for i, phase in enumerate(phases):
+        prefix = f"phases-{i}-"
+        data[prefix + "name"] = phase["name"]
+        data[prefix + "minimum_environments"] = str(phase.get("minimum", 0))
+        data[prefix + "environments"] = [str(e.pk) for e in phase.get("environments", ())]
+        data[prefix + "automatic_environments"] = [str(e.pk) for e in phase.get("automatic", ())]
+        data[prefix + "ORDER"] = str(phase.get("order", i + 1))
+        data[prefix + "DELETE"] = "True" if phase.get("delete") else "False"
+        if phase.get("optional"):
+            data[prefix + "is_optional"] = "on"
+    return data

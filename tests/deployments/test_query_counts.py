@@ -5,9 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from releases.models import Environment
-from tests.releases.factories import ProjectFactory
-
-from .factories import DeploymentFactory, ReleaseFactory
+from tests.factories import DeploymentFactory, ProjectFactory, ReleaseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -61,22 +59,22 @@ def test_the_dashboard_page_costs_the_same_for_2x3_or_12x6_cells(
 
 
 def test_the_release_list_api_costs_the_same_for_2_or_30_releases(
-    admin_api, admin_user, bare_project, envs
+    admin_api, admin_user, bare_project, dev_test_prod
 ):
     url = "/api/projects/bare/releases/"
-    grow_releases(bare_project, 2, list(envs.values()), admin_user)
+    grow_releases(bare_project, 2, list(dev_test_prod.values()), admin_user)
     few = queries_for(admin_api, url)
-    grow_releases(bare_project, 28, list(envs.values()), admin_user)
+    grow_releases(bare_project, 28, list(dev_test_prod.values()), admin_user)
     assert admin_api.get(url).json()["count"] == 30
     assert queries_for(admin_api, url) == few
 
 
 def test_the_releases_page_costs_the_same_for_2_or_30_releases(
-    client, admin_user, bare_project, envs
+    client, admin_user, bare_project, dev_test_prod
 ):
     client.force_login(admin_user)
     url = "/projects/bare/releases/"
-    grow_releases(bare_project, 2, list(envs.values()), admin_user)
+    grow_releases(bare_project, 2, list(dev_test_prod.values()), admin_user)
     few = queries_for(client, url)
-    grow_releases(bare_project, 28, list(envs.values()), admin_user)
+    grow_releases(bare_project, 28, list(dev_test_prod.values()), admin_user)
     assert queries_for(client, url) == few

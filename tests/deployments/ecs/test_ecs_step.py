@@ -7,7 +7,7 @@ from deployments.steps.fargate import FARGATE_MEMORY
 from releases.steps import REGISTRY, StepValidationError
 from releases.substitution import SubstitutionError
 from releases.variables import PackageInfo
-from tests.deployserver.factories import AwsAccountFactory
+from tests.factories import AwsAccountFactory
 
 ROLE = "arn:aws:iam::123456789012:role/app"
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"

@@ -9,9 +9,7 @@ from django.utils import timezone
 from deployments.models import Deployment
 from deployments.services import deployment_auto_deploy, deployment_create
 from releases.models import Release
-
-from .conftest import make_lifecycle
-from .factories import ChannelFactory, DeploymentFactory, ReleaseFactory
+from tests.factories import ChannelFactory, DeploymentFactory, ReleaseFactory, make_lifecycle
 
 pytestmark = pytest.mark.django_db
 
@@ -108,8 +106,10 @@ def test_promote_walks_the_lifecycle_and_explains_when_it_cannot(admin_api, bare
     assert Deployment.objects.count() == 3
 
 
-def test_a_channel_may_follow_another_lifecycle(admin_api, bare_project, envs):
-    hotfix = make_lifecycle("Hotfix", [{"name": "Straight to prod", "envs": [envs["prod"]]}])
+def test_a_channel_may_follow_another_lifecycle(admin_api, bare_project, dev_test_prod):
+    hotfix = make_lifecycle(
+        "Hotfix", [{"name": "Straight to prod", "envs": [dev_test_prod["prod"]]}]
+    )
     channel = ChannelFactory(project=bare_project, name="Hotfix", slug="hotfix", lifecycle=hotfix)
     release = ReleaseFactory(project=bare_project, channel=channel)
     body = admin_api.get(f"/api/releases/{release.pk}/").json()
@@ -133,13 +133,13 @@ def test_a_redeploy_to_an_environment_already_reached_is_allowed(admin_api, bare
 
 
 def test_automatic_environments_of_the_first_phase_are_queued_with_the_release(
-    admin_api, envs, bare_project
+    admin_api, dev_test_prod, bare_project
 ):
     bare_project.lifecycle = make_lifecycle(
         "Auto dev",
         [
-            {"name": "Dev", "envs": [envs["dev"]], "automatic": [envs["dev"]]},
-            {"name": "Prod", "envs": [envs["prod"]], "automatic": [envs["prod"]]},
+            {"name": "Dev", "envs": [dev_test_prod["dev"]], "automatic": [dev_test_prod["dev"]]},
+            {"name": "Prod", "envs": [dev_test_prod["prod"]], "automatic": [dev_test_prod["prod"]]},
         ],
     )
     bare_project.save()
@@ -149,17 +149,17 @@ def test_automatic_environments_of_the_first_phase_are_queued_with_the_release(
     assert (queued.environment.slug, queued.trigger, queued.state) == ("dev", "automatic", "queued")
 
 
-def test_a_phase_opening_queues_its_automatic_environments_once(envs, bare_project):
+def test_a_phase_opening_queues_its_automatic_environments_once(dev_test_prod, bare_project):
     bare_project.lifecycle = make_lifecycle(
         "Auto test",
         [
-            {"name": "Dev", "envs": [envs["dev"]]},
-            {"name": "Test", "envs": [envs["test"]], "automatic": [envs["test"]]},
+            {"name": "Dev", "envs": [dev_test_prod["dev"]]},
+            {"name": "Test", "envs": [dev_test_prod["test"]], "automatic": [dev_test_prod["test"]]},
         ],
     )
     bare_project.save()
     release = ReleaseFactory(project=bare_project)
-    dev = deployment_create(release=release, environment=envs["dev"], user=None)
+    dev = deployment_create(release=release, environment=dev_test_prod["dev"], user=None)
     assert deployment_auto_deploy(release=release) == []
     finish(dev)
     created = deployment_auto_deploy(release=release)
@@ -171,7 +171,7 @@ def test_a_phase_opening_queues_its_automatic_environments_once(envs, bare_proje
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("minimum", [0, 1], ids=["both-needed", "one-needed"])
 def test_two_deployments_succeeding_together_open_the_next_phase_exactly_once(
-    envs, bare_project, minimum
+    dev_test_prod, bare_project, minimum
 ):
     """Two workers finish Dev A and Dev B at the same moment, each in its own transaction that
     marks its deployment successful and then asks for automatic deployments."""
@@ -181,8 +181,8 @@ def test_two_deployments_succeeding_together_open_the_next_phase_exactly_once(
     bare_project.lifecycle = make_lifecycle(
         f"Race {minimum}",
         [
-            {"name": "Build", "envs": [envs["dev"], dev_b], "minimum": minimum},
-            {"name": "Test", "envs": [envs["test"]], "automatic": [envs["test"]]},
+            {"name": "Build", "envs": [dev_test_prod["dev"], dev_b], "minimum": minimum},
+            {"name": "Test", "envs": [dev_test_prod["test"]], "automatic": [dev_test_prod["test"]]},
         ],
     )
     bare_project.save()
@@ -190,7 +190,7 @@ def test_two_deployments_succeeding_together_open_the_next_phase_exactly_once(
         release = ReleaseFactory(project=bare_project)
         running = [
             DeploymentFactory(release=release, environment=env, state="executing")
-            for env in (envs["dev"], dev_b)
+            for env in (dev_test_prod["dev"], dev_b)
         ]
         barrier = threading.Barrier(2)
         errors = []

@@ -12,7 +12,7 @@ from deployments import ecs_run
 from deployments.engine import deployment_execute
 from deployments.models import Deployment
 from releases.models import Environment
-from tests.deployments.test_ecs_rollout import (
+from tests.deployments.ecs.test_ecs_rollout import (
     CLUSTER,
     NEW,
     OLD,
@@ -21,7 +21,7 @@ from tests.deployments.test_ecs_rollout import (
     FakeClock,
     described,
 )
-from tests.deployments.test_ecs_rollout import deployment as ecs_deployment
+from tests.deployments.ecs.test_ecs_rollout import deployment as ecs_deployment
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

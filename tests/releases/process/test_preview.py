@@ -6,8 +6,8 @@ import pytest
 
 from releases.process import process_preview, process_update
 from releases.variables import VariableInput, variable_list, variable_set_replace
-
-from .conftest import EXECUTION_ROLE, SECRET, ecs_step
+from tests.factories import EXECUTION_ROLE, ecs_step
+from tests.scenarios import SECRET
 
 pytestmark = pytest.mark.django_db
 
@@ -82,8 +82,8 @@ def test_the_sensitive_value_and_its_encodings_are_masked(admin_api, hello_proje
     assert 'p@ss\\"word' not in body
 
 
-def test_the_service_result_is_masked_too(hello_project, envs):
-    result = process_preview(project=hello_project, environment=envs["dev"])
+def test_the_service_result_is_masked_too(hello_project, dev_prod):
+    result = process_preview(project=hello_project, environment=dev_prod[0])
     assert result.errors == {}
     assert SECRET not in repr(result.steps)
 
@@ -105,7 +105,7 @@ def test_an_unresolvable_name_in_one_environment_is_a_400_naming_it(
 
 
 def test_values_that_aws_would_refuse_after_substitution_are_a_400(
-    admin_api, hello_project, admin_user, ecr_feed
+    admin_api, hello_project, admin_user, ecs_example_feed
 ):
     rows = [VariableInput(v.name, None if v.is_sensitive else v.value, v.type,
                           [s.environment.slug for s in v.scopes.all()], id=v.pk)
@@ -113,15 +113,19 @@ def test_values_that_aws_would_refuse_after_substitution_are_a_400(
     rows.append(VariableInput("Cpu", "3"))
     variable_set_replace(project=hello_project, rows=rows, user=admin_user)
     process_update(
-        project=hello_project, steps=[ecs_step(ecr_feed, task_cpu="#{Cpu}")], user=admin_user
+        project=hello_project,
+        steps=[ecs_step(ecs_example_feed, task_cpu="#{Cpu}")],
+        user=admin_user,
     )
     response = preview(admin_api, "dev")
     assert response.status_code == 400
     assert "FARGATE task CPU must be one of" in response.json()["steps[0].properties.task_cpu"][0]
 
 
-def test_a_package_missing_from_the_feed_is_named(admin_api, hello_project, admin_user, ecr_feed):
-    step = ecs_step(ecr_feed)
+def test_a_package_missing_from_the_feed_is_named(
+    admin_api, hello_project, admin_user, ecs_example_feed
+):
+    step = ecs_step(ecs_example_feed)
     step["packages"][0]["package_id"] = "no-such-repo"
     process_update(project=hello_project, steps=[step], user=admin_user)
     response = preview(admin_api, "dev")
@@ -138,7 +142,7 @@ def test_the_environment_must_exist(admin_api, hello_project, query, message):
     assert message in response.json()["environment"][0]
 
 
-def test_an_unknown_project_is_a_404(admin_api, envs):
+def test_an_unknown_project_is_a_404(admin_api, dev_prod):
     assert preview(admin_api, "dev", slug="nope").status_code == 404
 
 

@@ -7,8 +7,7 @@ from deployserver.models import AuditEvent
 from releases.process import process_update
 from releases.releasing import release_create, release_variable_specs
 from releases.variables import VariableInput, variable_list, variable_set_replace
-
-from .conftest import push
+from tests.scenarios import push
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +22,7 @@ def rows_of(project, **changes):
 
 
 def test_editing_the_process_and_variables_never_changes_an_existing_release(
-    admin_api, project, admin_user, ecr_feed
+    admin_api, project, admin_user, release_feed
 ):
     release = release_create(project=project, user=admin_user)
     frozen_steps = release.process_snapshot

@@ -4,8 +4,7 @@ import pytest
 
 from deployserver.models import AuditEvent
 from releases.process import process_for
-
-from .conftest import ecs_step
+from tests.factories import ecs_step
 
 pytestmark = pytest.mark.django_db
 URL = "/api/projects/hello-color/process/"
@@ -25,8 +24,8 @@ def test_get_returns_the_steps_with_defaults_filled_in(admin_api, hello_project)
     assert step["properties"]["containers"][0]["essential"] is True
 
 
-def test_a_project_without_a_process_has_no_steps(admin_api, envs):
-    from tests.releases.factories import ProjectFactory
+def test_a_project_without_a_process_has_no_steps(admin_api, dev_prod):
+    from tests.factories import ProjectFactory
 
     ProjectFactory(slug="empty")
     assert admin_api.get("/api/projects/empty/process/").json() == {
@@ -36,8 +35,8 @@ def test_a_project_without_a_process_has_no_steps(admin_api, envs):
     }
 
 
-def test_put_saves_a_new_version_and_audits_it(admin_api, hello_project, ecr_feed):
-    response = put(admin_api, [ecs_step(ecr_feed, desired_count=3)], version=1)
+def test_put_saves_a_new_version_and_audits_it(admin_api, hello_project, ecs_example_feed):
+    response = put(admin_api, [ecs_step(ecs_example_feed, desired_count=3)], version=1)
     assert response.status_code == 200, response.json()
     assert response.json()["version"] == 2
     assert process_for(hello_project).steps[0]["properties"]["desired_count"] == 3
@@ -45,9 +44,9 @@ def test_put_saves_a_new_version_and_audits_it(admin_api, hello_project, ecr_fee
 
 
 def test_bad_input_gets_every_field_level_message_and_changes_nothing(
-    admin_api, hello_project, ecr_feed
+    admin_api, hello_project, ecs_example_feed
 ):
-    step = ecs_step(ecr_feed, network_mode="bridge", task_cpu="3")
+    step = ecs_step(ecs_example_feed, network_mode="bridge", task_cpu="3")
     step["properties"]["containers"][0]["image"] = ""
     step["properties"]["containers"][0]["port_mappings"] = [{"container_port": 70000}]
     step["properties"]["task_role_arn"] = "arn:aws:iam::12:role/x"
@@ -85,14 +84,14 @@ def test_bad_input_gets_every_field_level_message_and_changes_nothing(
         ),
     ],
 )
-def test_bad_steps_are_refused(admin_api, hello_project, ecr_feed, change, key, fragment):
-    response = put(admin_api, [{**ecs_step(ecr_feed), **change}])
+def test_bad_steps_are_refused(admin_api, hello_project, ecs_example_feed, change, key, fragment):
+    response = put(admin_api, [{**ecs_step(ecs_example_feed), **change}])
     assert response.status_code == 400
     assert fragment in " ".join(response.json()[key])
 
 
-def test_an_expression_nothing_can_resolve_is_refused(admin_api, hello_project, ecr_feed):
-    step = ecs_step(ecr_feed, cluster="#{Clustr}", service="#{Package[api].Image}")
+def test_an_expression_nothing_can_resolve_is_refused(admin_api, hello_project, ecs_example_feed):
+    step = ecs_step(ecs_example_feed, cluster="#{Clustr}", service="#{Package[api].Image}")
     response = put(admin_api, [step])
     assert response.status_code == 400
     assert response.json() == {
@@ -105,18 +104,18 @@ def test_an_expression_nothing_can_resolve_is_refused(admin_api, hello_project, 
     }
 
 
-def test_a_malformed_expression_is_refused(admin_api, hello_project, ecr_feed):
-    response = put(admin_api, [ecs_step(ecr_feed, cluster="#{ClusterName | Shout}")])
+def test_a_malformed_expression_is_refused(admin_api, hello_project, ecs_example_feed):
+    response = put(admin_api, [ecs_step(ecs_example_feed, cluster="#{ClusterName | Shout}")])
     assert "unknown filter 'Shout'" in response.json()["steps[0].properties.cluster"][0]
 
 
-def test_two_steps_need_different_names(admin_api, hello_project, ecr_feed):
-    response = put(admin_api, [ecs_step(ecr_feed), ecs_step(ecr_feed)])
+def test_two_steps_need_different_names(admin_api, hello_project, ecs_example_feed):
+    response = put(admin_api, [ecs_step(ecs_example_feed), ecs_step(ecs_example_feed)])
     assert response.json() == {"steps[1].name": ["Another step is already called Deploy web."]}
 
 
-def test_a_stale_version_is_a_409(admin_api, hello_project, ecr_feed):
-    response = put(admin_api, [ecs_step(ecr_feed)], version=0)
+def test_a_stale_version_is_a_409(admin_api, hello_project, ecs_example_feed):
+    response = put(admin_api, [ecs_step(ecs_example_feed)], version=0)
     assert response.status_code == 409
     assert "reload" in response.json()["detail"]
 

@@ -10,9 +10,7 @@ from deployments.models import Deployment, LogLine
 from deployments.retention import retention_apply
 from deployserver.models import AuditEvent
 from releases.models import Release
-
-from .conftest import make_lifecycle
-from .factories import ChannelFactory, DeploymentFactory, ReleaseFactory
+from tests.factories import ChannelFactory, DeploymentFactory, ReleaseFactory, make_lifecycle
 
 pytestmark = pytest.mark.django_db
 
@@ -33,10 +31,10 @@ def keep(lifecycle, releases=0, days=0):
 
 
 def test_the_newest_releases_are_kept_and_the_rest_deleted_with_deployments_and_logs(
-    bare_project, envs
+    bare_project, dev_test_prod
 ):
     r = releases(bare_project, 5)
-    failed = DeploymentFactory(release=r["1.0.2"], environment=envs["dev"], state="failed")
+    failed = DeploymentFactory(release=r["1.0.2"], environment=dev_test_prod["dev"], state="failed")
     LogLine.objects.create(deployment=failed, seq=1, time=timezone.now(), text="boom")
     keep(bare_project.lifecycle, releases=2)
     assert retention_apply() == 3
@@ -45,19 +43,21 @@ def test_the_newest_releases_are_kept_and_the_rest_deleted_with_deployments_and_
     assert not LogLine.objects.exists()
 
 
-def test_the_current_release_of_an_environment_and_the_one_before_it_are_kept(bare_project, envs):
+def test_the_current_release_of_an_environment_and_the_one_before_it_are_kept(
+    bare_project, dev_test_prod
+):
     r = releases(bare_project, 8)
     # Dev: 1.0.1, then 1.0.2, then 1.0.3 succeeded, then 1.0.4 failed → current 1.0.3, before 1.0.2
     for version in ("1.0.1", "1.0.2", "1.0.3"):
-        DeploymentFactory(release=r[version], environment=envs["dev"])
-    DeploymentFactory(release=r["1.0.4"], environment=envs["dev"], state="failed")
+        DeploymentFactory(release=r[version], environment=dev_test_prod["dev"])
+    DeploymentFactory(release=r["1.0.4"], environment=dev_test_prod["dev"], state="failed")
     # Prod: 1.0.1 only → current 1.0.1. Test: 1.0.5 queued (never deleted while pending).
-    DeploymentFactory(release=r["1.0.1"], environment=envs["prod"])
-    DeploymentFactory(release=r["1.0.5"], environment=envs["test"], state="queued")
+    DeploymentFactory(release=r["1.0.1"], environment=dev_test_prod["prod"])
+    DeploymentFactory(release=r["1.0.5"], environment=dev_test_prod["test"], state="queued")
     # Redeploying an older release makes it current again; the one before is then 1.0.3.
-    DeploymentFactory(release=r["1.0.6"], environment=envs["test"])
-    DeploymentFactory(release=r["1.0.3"], environment=envs["test"])
-    DeploymentFactory(release=r["1.0.6"], environment=envs["test"])
+    DeploymentFactory(release=r["1.0.6"], environment=dev_test_prod["test"])
+    DeploymentFactory(release=r["1.0.3"], environment=dev_test_prod["test"])
+    DeploymentFactory(release=r["1.0.6"], environment=dev_test_prod["test"])
     keep(bare_project.lifecycle, releases=1)
 
     retention_apply()
@@ -93,8 +93,10 @@ def test_zero_and_zero_keeps_everything(bare_project):
     assert len(remaining(bare_project)) == 3
 
 
-def test_a_channel_with_its_own_lifecycle_follows_that_lifecycles_retention(bare_project, envs):
-    short = make_lifecycle("Short", [{"name": "Dev", "envs": [envs["dev"]]}])
+def test_a_channel_with_its_own_lifecycle_follows_that_lifecycles_retention(
+    bare_project, dev_test_prod
+):
+    short = make_lifecycle("Short", [{"name": "Dev", "envs": [dev_test_prod["dev"]]}])
     keep(short, releases=1)
     channel = ChannelFactory(project=bare_project, name="Nightly", lifecycle=short)
     for i in range(3):

@@ -7,7 +7,7 @@ from django.db import connection
 from deployserver.models import AuditEvent
 from releases.models import Variable
 from releases.variables import VariableInput, variable_set_replace, variable_specs
-from tests.releases.factories import EnvironmentFactory, ProjectFactory
+from tests.factories import EnvironmentFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,7 @@ from django.urls import reverse
 from deployserver.models import AuditEvent, AwsAccount
 from releases.models import Environment, Lifecycle, Project
 from releases.services import environment_create
-from tests.deployserver.factories import SECRET_ACCESS_KEY, AwsAccountFactory
-from tests.releases.factories import EnvironmentFactory, ProjectFactory
+from tests.factories import SECRET_ACCESS_KEY, AwsAccountFactory, EnvironmentFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,7 @@ import pytest
 
 from releases.process import process_update
 from releases.variables import VariableInput, variable_set_replace
-from tests.releases.factories import ProjectFactory
-
-from .conftest import ecs_step
+from tests.factories import ProjectFactory, ecs_step
 
 SHOTS = Path("/tmp/shots/process")
 
@@ -25,7 +23,7 @@ def signed_in(page, live_server, transactional_db, admin_user):
 
 
 @pytest.fixture
-def colourless_project(envs, ecr_feed, aws_account, admin_user):
+def colourless_project(dev_prod, ecs_example_feed, aws_account, admin_user):
     """The ECS example without a Color variable: its container does not use one yet."""
     project = ProjectFactory(name="Hello Color", slug="hello-color")
     variable_set_replace(
@@ -41,7 +39,7 @@ def colourless_project(envs, ecr_feed, aws_account, admin_user):
             VariableInput("DbPassword", "e2e-secret-value", type="sensitive"),
         ],
     )
-    step = ecs_step(ecr_feed)
+    step = ecs_step(ecs_example_feed)
     step["properties"]["containers"][0]["environment"] = [
         {"name": "OCTO_MSG", "value": "#{Message}"}
     ]
@@ -134,11 +132,11 @@ def test_an_error_is_shown_on_the_preview_and_in_the_editor(
 
 @pytest.mark.e2e
 def test_steps_are_reordered_in_place(
-    signed_in, live_server, colourless_project, ecr_feed, admin_user
+    signed_in, live_server, colourless_project, ecs_example_feed, admin_user
 ):
     from releases.process import process_for
 
-    first, second = ecs_step(ecr_feed), ecs_step(ecr_feed)
+    first, second = ecs_step(ecs_example_feed), ecs_step(ecs_example_feed)
     first["properties"]["containers"][0]["environment"] = []
     second["name"] = "Deploy worker"
     second["properties"]["containers"][0]["environment"] = []
