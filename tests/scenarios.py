@@ -1,6 +1,7 @@
 """The data the tests share, as fixtures (a plugin of ``tests/conftest.py``): environments, the
 lifecycle and project of the release scenario, the ECS example, and the seeded sandbox.
 
+- ``ecr``: ECR on moto with team/api (``FEED_TAGS``) and web, for the feed tests.
 - ``dev_prod``: environments Dev and Prod, a tuple; ``release_train`` puts them in a lifecycle
   with a project on it.
 - ``dev_test_prod``: environments Dev, Test and Prod by slug; ``standard_lifecycle`` walks them
@@ -15,6 +16,7 @@ lifecycle and project of the release scenario, the ECS example, and the seeded s
 import json
 import os
 
+import boto3
 import pytest
 
 from deployserver.aws import client
@@ -37,8 +39,35 @@ ROLLOUT_SECONDS = 1.0
 
 # The sensitive variable of the ECS example: every form of it must stay on the server.
 SECRET = 'p@ss"word/with+symbols=='
+# The tags of team/api in the feeds' registries (ECR on moto, docker-registry).
+FEED_TAGS = ["1.0.0", "1.0.1", "1.9.0", "1.10.0", "1.1.0-beta.1", "v2.0.0", "latest", "not-semver"]
 # The tags of hello-color in the release scenario's feed.
-TAGS = ["1.0.0", "1.1.0", "1.2.0", "2.0.0", "2.1.0-rc.1", "latest"]
+RELEASE_TAGS = ["1.0.0", "1.1.0", "1.2.0", "2.0.0", "2.1.0-rc.1", "latest"]
+
+
+# The feeds' ECR repositories ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def ecr(moto):
+    """A boto3 ECR client on the moto server, with team/api (FEED_TAGS) and web (one tag)."""
+    client = boto3.client(
+        "ecr",
+        endpoint_url=moto,
+        region_name="us-east-1",
+        aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
+        aws_secret_access_key="wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    )
+    for repo in ("team/api", "web"):
+        client.create_repository(repositoryName=repo)
+    for tag in FEED_TAGS:
+        client.put_image(
+            repositoryName="team/api", imageManifest=ecr_manifest(f"team/api:{tag}"), imageTag=tag
+        )
+    client.put_image(
+        repositoryName="web", imageManifest=ecr_manifest("web:0.1.0"), imageTag="0.1.0"
+    )
+    return client
 
 
 # Environments and lifecycles -------------------------------------------------------------------
@@ -102,11 +131,11 @@ def push(ecr_client, tag: str, seed: str | None = None, repository: str = "hello
 
 @pytest.fixture
 def release_feed(aws_account, admin_user, ecr_client):
-    """An ECR feed whose hello-color repository has ``TAGS``."""
+    """An ECR feed whose hello-color repository has ``RELEASE_TAGS``."""
     from feeds.services import feed_create
 
     ecr_client.create_repository(repositoryName="hello-color")
-    for tag in TAGS:
+    for tag in RELEASE_TAGS:
         push(ecr_client, tag)
     return feed_create(user=admin_user, name="ECR", feed_type="aws-ecr", account=aws_account)
 
