@@ -1,7 +1,8 @@
 """The data the tests share, as fixtures (a plugin of ``tests/conftest.py``): environments, the
 lifecycle and project of the release scenario, the ECS example, and the seeded sandbox.
 
-- ``ecr``: ECR on moto with team/api (``FEED_TAGS``) and web, for the feed tests.
+- ``ecr``: ECR on moto with team/api (``FEED_TAGS``) and web; ``registry_auth`` (htpasswd) and
+  ``registry_anon``: docker-registry servers with the same repositories, for the feed tests.
 - ``dev_prod``: environments Dev and Prod, a tuple; ``release_train`` puts them in a lifecycle
   with a project on it.
 - ``dev_test_prod``: environments Dev, Test and Prod by slug; ``standard_lifecycle`` walks them
@@ -31,7 +32,7 @@ from tests.factories import (
     ecs_step,
     make_lifecycle,
 )
-from tests.feeds.registry_kit import ecr_manifest
+from tests.feeds.registry_kit import RegistryBinaryMissing, ecr_manifest, start_registry
 
 # Read by the Celery worker process too (it starts with this environment).
 os.environ["DEPLOYSERVER_ROLLOUT_POLL_SECONDS"] = "0.2"
@@ -41,6 +42,9 @@ ROLLOUT_SECONDS = 1.0
 SECRET = 'p@ss"word/with+symbols=='
 # The tags of team/api in the feeds' registries (ECR on moto, docker-registry).
 FEED_TAGS = ["1.0.0", "1.0.1", "1.9.0", "1.10.0", "1.1.0-beta.1", "v2.0.0", "latest", "not-semver"]
+# The credentials of the registry_auth server.
+REGISTRY_USER = "pusher"
+REGISTRY_PASSWORD = "s3cret-Pass-42"
 # The tags of hello-color in the release scenario's feed.
 RELEASE_TAGS = ["1.0.0", "1.1.0", "1.2.0", "2.0.0", "2.1.0-rc.1", "latest"]
 
@@ -68,6 +72,40 @@ def ecr(moto):
         repositoryName="web", imageManifest=ecr_manifest("web:0.1.0"), imageTag="0.1.0"
     )
     return client
+
+
+# The feeds' registries: two docker-registry servers for the session ------------------------------
+# One with htpasswd auth, one anonymous; a missing binary fails the tests.
+
+
+def _registry(tmp_path_factory, name, **auth):
+    try:
+        registry = start_registry(tmp_path_factory.mktemp(name), **auth)
+    except RegistryBinaryMissing as exc:
+        pytest.fail(str(exc))
+    for tag in FEED_TAGS:
+        registry.push("team/api", tag)
+    registry.push("web", "0.1.0")
+    registry.push("tools/ci/runner", "3.0.0")
+    return registry
+
+
+@pytest.fixture(scope="session")
+def registry_auth(tmp_path_factory):
+    """docker-registry with htpasswd auth: team/api (FEED_TAGS), web, tools/ci/runner (one tag)."""
+    registry = _registry(
+        tmp_path_factory, "registry-auth", username=REGISTRY_USER, password=REGISTRY_PASSWORD
+    )
+    yield registry
+    registry.stop()
+
+
+@pytest.fixture(scope="session")
+def registry_anon(tmp_path_factory):
+    """docker-registry without auth, with the same repositories as ``registry_auth``."""
+    registry = _registry(tmp_path_factory, "registry-anon")
+    yield registry
+    registry.stop()
 
 
 # Environments and lifecycles -------------------------------------------------------------------

@@ -5,8 +5,7 @@ from django.urls import reverse
 
 from feeds.models import Feed
 from tests.factories import DockerFeedFactory
-
-from .conftest import REGISTRY_PASSWORD, REGISTRY_USER
+from tests.scenarios import REGISTRY_PASSWORD, REGISTRY_USER
 
 pytestmark = pytest.mark.django_db
 
