@@ -12,7 +12,7 @@ TEST_ENV = DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL)
 	SECRET_KEY=test-secret-key DEPLOYSERVER_MASTER_KEY=$$(cat tests/master.key) \
 	DJANGO_ALLOW_ASYNC_UNSAFE=true DEPLOYSERVER_ENDPOINT_POLICY=any
 
-.PHONY: install run test lint
+.PHONY: install run test test-pure lint
 
 $(VENV)/.installed: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,13 @@ run: install
 
 test: install
 	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The tests that need no service (no database, broker, cache, AWS, registry or browser).
+PURE_ENV = DATABASE_URL=sqlite:// CELERY_BROKER_URL=memory:// CACHE_URL=locmemcache:// \
+	SECRET_KEY=test-secret-key DEPLOYSERVER_MASTER_KEY=$$(cat tests/master.key)
+
+test-pure: install
+	$(PURE_ENV) $(VENV)/bin/pytest -m "not integration" $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

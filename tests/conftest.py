@@ -1,7 +1,10 @@
 """Shared fixtures: real PostgreSQL, Redis, moto server, Celery worker process and Chromium.
 
-The suite refuses to run on the embedded defaults: set DATABASE_URL to PostgreSQL and
-CELERY_BROKER_URL / CACHE_URL to Redis (``make test`` does).
+Tests that need a service are marked ``integration`` here, from the fixtures they use (see
+``INTEGRATION_FIXTURES``); the others are pure and run anywhere. When any integration test is
+selected, the run refuses to start unless DATABASE_URL points at PostgreSQL and
+CELERY_BROKER_URL / CACHE_URL at Redis (``make test`` does); ``make test-pure`` runs the rest.
+The data fixtures (environments, projects, the sandbox) live in ``tests/scenarios.py``.
 """
 
 import os
@@ -14,11 +17,37 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+pytest_plugins = ["tests.scenarios"]
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
+# A test using any of these (directly or through another fixture) needs PostgreSQL, Redis, moto,
+# a registry, a worker or a browser: it is an integration test.
+INTEGRATION_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+    "live_server",
+    "moto_server",
+    "celery_worker_process",
+    "_celery_worker",
+    "registry_auth",
+    "registry_anon",
+    "page",
+}
 
-def pytest_configure(config):
+
+def _is_integration(item: pytest.Item) -> bool:
+    return (
+        item.get_closest_marker("django_db") is not None
+        or item.get_closest_marker("e2e") is not None
+        or not INTEGRATION_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+    )
+
+
+def _services_problems() -> list[str]:
     problems = []
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
         problems.append("DATABASE_URL must point at PostgreSQL")
@@ -26,9 +55,25 @@ def pytest_configure(config):
         problems.append("CELERY_BROKER_URL must point at Redis")
     if "RedisCache" not in settings.CACHES["default"]["BACKEND"]:
         problems.append("CACHE_URL must point at Redis")
+    return problems
+
+
+def pytest_itemcollected(item):
+    """Mark integration tests as they are collected, before ``-m`` selects."""
+    if _is_integration(item):
+        item.add_marker(pytest.mark.integration)
+
+
+def pytest_collection_finish(session):
+    """Integration tests run on the real services only: with one selected, check them."""
+    if not any(item.get_closest_marker("integration") for item in session.items):
+        return
+    problems = _services_problems()
     if problems:
         pytest.exit(
-            "The tests run on real services: " + "; ".join(problems) + ". Use `make test`.",
+            "The integration tests run on real services: "
+            + "; ".join(problems)
+            + '. Use `make test` (or `make test-pure` for the tests marked "not integration").',
             returncode=4,
         )
 
@@ -82,6 +127,19 @@ def viewer_user(django_user_model):
 
 
 @pytest.fixture
+def admin_client(client, admin_user):
+    """The Django test client, signed in as the admin."""
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def viewer_client(client, viewer_user):
+    client.force_login(viewer_user)
+    return client
+
+
+@pytest.fixture
 def api_client():
     from rest_framework.test import APIClient
 
@@ -96,6 +154,29 @@ def admin_api(api_client, admin_user):
     _, key = api_key_create(user=admin_user, name="tests")
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return api_client
+
+
+# The cache ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def empty_cache(request):
+    """Every integration test starts and ends with an empty cache (the run's own Redis db):
+    registry listings and ECR tokens live there, and ECR clients in this process.
+
+    Pure tests touch no cache, so nothing is cleared for them.
+    """
+    if request.node.get_closest_marker("integration") is None:
+        yield
+        return
+    from django.core.cache import cache
+
+    from feeds.registries.ecr import clear_clients
+
+    cache.clear()
+    clear_clients()
+    yield
+    cache.clear()
 
 
 # AWS: a moto server over HTTP ------------------------------------------------------------------

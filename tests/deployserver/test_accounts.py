@@ -9,8 +9,7 @@ from django.test import override_settings
 
 from deployserver.core import aws, crypto
 from deployserver.core.models import AwsAccount
-
-from .factories import SECRET_ACCESS_KEY, AwsAccountFactory
+from tests.factories import SECRET_ACCESS_KEY, AwsAccountFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -6,9 +6,7 @@ import pytest
 
 from deployserver.core.models import AuditEvent, AwsAccount
 from feeds.models import Feed
-from tests.feeds.factories import DockerFeedFactory
-
-from .factories import SECRET_ACCESS_KEY, AwsAccountFactory
+from tests.factories import SECRET_ACCESS_KEY, AwsAccountFactory, DockerFeedFactory
 
 pytestmark = pytest.mark.django_db
 

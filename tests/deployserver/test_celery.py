@@ -11,6 +11,7 @@ from deployserver.core.tasks import ping
 from tests.conftest import WORKER_NAME
 
 
+@pytest.mark.integration  # reads the broker the suite runs on: Redis
 def test_the_celery_app_speaks_json_only_with_explicit_time_limits():
     assert app.main == "deployserver"
     assert app.conf.task_serializer == "json"

@@ -5,8 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from deployserver.core.services import aws_account_update
-
-from .factories import AwsAccountFactory
+from tests.factories import AwsAccountFactory
 
 pytestmark = pytest.mark.django_db
 

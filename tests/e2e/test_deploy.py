@@ -7,14 +7,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.engine import conftest as engine_fixtures
-from tests.engine.helpers import wait_for
+from tests.deployments.engine.helpers import wait_for
 
 pytestmark = [pytest.mark.e2e]
-# The sandbox fixtures of the engine tests (moto with progressing rollouts, seeded demo).
-fast_rollouts = engine_fixtures.fast_rollouts
-sandbox = engine_fixtures.sandbox
-release = engine_fixtures.release
 SHOTS = "/tmp/shots/engine"
 
 

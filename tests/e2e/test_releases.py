@@ -17,8 +17,8 @@ from releases.models import Environment, Release
 from releases.process import process_update
 from releases.services import PhaseSpec, lifecycle_create, project_create
 from releases.variables import VariableInput, variable_set_replace
+from tests.factories import ecs_step
 from tests.feeds.registry_kit import ecr_manifest
-from tests.process.conftest import ecs_step
 
 pytestmark = pytest.mark.e2e
 

@@ -4,9 +4,8 @@ import pytest
 
 from deployserver.core.models import AuditEvent
 from feeds.models import Feed
-
-from .conftest import REGISTRY_PASSWORD, REGISTRY_USER
-from .factories import DockerFeedFactory
+from tests.factories import DockerFeedFactory
+from tests.scenarios import REGISTRY_PASSWORD, REGISTRY_USER
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,7 @@ from django.test import override_settings
 from deployserver.core.endpoints import EndpointRefused, check_endpoint
 from deployserver.core.models import AuditEvent
 from feeds.models import Feed
-
-from .conftest import REGISTRY_PASSWORD, REGISTRY_USER
+from tests.scenarios import REGISTRY_PASSWORD, REGISTRY_USER
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,7 @@ import requests
 
 from feeds import services
 from feeds.registries import RegistryNotFound, RegistryUnavailable, docker
-
-from .conftest import REGISTRY_USER
+from tests.scenarios import REGISTRY_USER
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,7 @@
 import pytest
 
 from releases.models import Environment, Lifecycle, Phase, PhaseEnvironment, Project
-
-from .factories import EnvironmentFactory, LifecycleFactory, ProjectFactory
+from tests.factories import EnvironmentFactory, LifecycleFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
 

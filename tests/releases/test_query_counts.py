@@ -5,8 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from releases.models import Project
-
-from .factories import (
+from tests.factories import (
     EnvironmentFactory,
     LifecycleFactory,
     PhaseEnvironmentFactory,

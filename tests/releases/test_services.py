@@ -7,8 +7,7 @@ from deployserver.core.models import AuditEvent
 from releases import selectors, services
 from releases.models import Environment, Lifecycle, Phase, PhaseEnvironment, Project
 from releases.services import PhaseSpec
-
-from .factories import EnvironmentFactory, LifecycleFactory, ProjectFactory
+from tests.factories import EnvironmentFactory, LifecycleFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
 
