@@ -12,6 +12,8 @@ Rules kept here, whoever calls:
   the next in line, so none is lost and the order is kept.
 - **A heartbeat** is written every few seconds by a ticker thread (which also flushes the log);
   the reaper (``deployment_reap``, run by beat) fails deployments whose heartbeat went stale.
+- **No queued deployment is stranded**: the dispatcher (``deployment_dispatch``, run by beat)
+  sends again the run of a queue head whose message never reached the queue or may be lost.
 - **Every end is recorded**: success, failure with a clear message (AWS's own for AWS errors),
   cancellation naming who asked — nothing stays ``executing`` while its worker lives.
 """
@@ -26,7 +28,7 @@ from datetime import timedelta
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from deployserver.core.aws import AwsError
@@ -36,7 +38,7 @@ from releases.steps import StepValidationError
 from releases.substitution import SubstitutionError
 from releases.variables import secrets_to_mask, variables_resolve
 
-from .enqueue import enqueue_after_commit
+from .enqueue import broker_connection, enqueue, enqueue_after_commit
 from .exceptions import DeploymentCancelled, DeploymentLost, RolloutCancelled, StepFailed
 from .logs import LogWriter, log_append
 from .models import Deployment, LogLine
@@ -285,9 +287,10 @@ class DeploymentRun:
 
 
 def deployment_reap() -> list[int]:
-    """Fail executing deployments whose worker stopped beating; re-enqueue stranded queue heads.
+    """Fail executing deployments whose worker stopped beating, and start the next in line.
 
-    Returns the ids of the deployments marked "worker lost".
+    Returns the ids of the deployments marked "worker lost". Queue heads whose message was lost
+    are the dispatcher's (``deployment_dispatch``).
     """
     now = timezone.now()
     stale = now - timedelta(seconds=settings.DEPLOYSERVER_WORKER_LOST_SECONDS)
@@ -317,15 +320,44 @@ def deployment_reap() -> list[int]:
                 project_id=deployment.project_id, environment_id=deployment.environment_id
             )
             reaped.append(deployment.pk)
-    # A queue head whose message was lost (broker restart, cancelled predecessor) waits for
-    # nobody: enqueue it again. A duplicate is harmless, the claim is guarded.
-    waiting_since = now - timedelta(seconds=settings.DEPLOYSERVER_WORKER_LOST_SECONDS)
-    cells = (
-        Deployment.objects.filter(state=Deployment.State.QUEUED, created_at__lt=waiting_since)
-        .values_list("project_id", "environment_id")
-        .distinct()
-    )
-    for project_id, environment_id in cells:
-        with transaction.atomic():
-            deployment_kick(project_id=project_id, environment_id=environment_id)
     return reaped
+
+
+# The dispatcher ------------------------------------------------------------------------------
+
+
+def deployment_dispatch() -> list[int]:
+    """Send again the run of each queue head whose message may have been lost; returns their ids.
+
+    A queue head is a queued deployment first in line for its project × environment, with none
+    of them executing (the claim's rule). It is sent again if no message is known to be in the
+    queue (``enqueued_at`` empty: the queue was unreachable when it was queued or freed) or the
+    last one went more than ``DEPLOYSERVER_REDISPATCH_SECONDS`` ago (a broker that lost its
+    messages, a worker killed holding one). A healthy queue thus gets at most one duplicate per
+    waiting head per that many seconds, and a duplicate is harmless: the claim is conditional.
+    """
+    resend_before = timezone.now() - timedelta(seconds=settings.DEPLOYSERVER_REDISPATCH_SECONDS)
+    cell = {"project_id": OuterRef("project_id"), "environment_id": OuterRef("environment_id")}
+    executing = Deployment.objects.filter(state=Deployment.State.EXECUTING, **cell)
+    earlier = Deployment.objects.filter(
+        state=Deployment.State.QUEUED, pk__lt=OuterRef("pk"), **cell
+    )
+    heads = list(
+        Deployment.objects.filter(state=Deployment.State.QUEUED)
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=resend_before))
+        .exclude(Exists(executing))
+        .exclude(Exists(earlier))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not heads:
+        return []
+    sent = []
+    with broker_connection() as conn:
+        for pk in heads:
+            if enqueue(pk, connection=conn) is None:
+                break  # the queue is still unreachable: the next round tries again
+            sent.append(pk)
+    if sent:
+        logger.info("dispatched deployments %s again", ", ".join(map(str, sent)))
+    return sent

@@ -2,19 +2,102 @@
 
 The task is sent by its name (``deployments.run``, see ``deployments.tasks``): the worker that
 receives it runs the engine, and nothing that queues work needs to import the engine's task.
+
+The deployment row is the truth; the message only wakes a worker up. Sending fails fast (no
+retries, a short connect timeout) and a failure is never raised: it is logged, the row's
+``enqueued_at`` is emptied, and the dispatcher (``deployments.dispatch``, run by beat) sends it
+again once the queue is back. A message sent twice is harmless: only a queued deployment starts.
 """
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
 
 from celery import current_app
 from django.db import transaction
+from django.utils import timezone
+from kombu.exceptions import KombuError
+from redis.exceptions import RedisError
+
+from .models import Deployment
+
+logger = logging.getLogger(__name__)
 
 RUN_TASK = "deployments.run"
 
+# What publishing raises when the broker cannot be reached or cannot take the message: kombu
+# wraps most (OperationalError), a Redis restarted empty may refuse to route (InconsistencyError).
+BROKER_ERRORS = (KombuError, RedisError, OSError)
 
-def enqueue(deployment_id: int) -> None:
-    """Send the run task for ``deployment_id`` now (carrying the id, never the object)."""
-    current_app.send_task(RUN_TASK, args=[deployment_id])
+# Said by the API (``note``) and the pages when a deployment was queued but could not be sent.
+QUEUE_UNREACHABLE = "The queue is unreachable; it will start when the queue is back."
+
+# Publishing waits at most this long (seconds) for the broker to connect or answer, once.
+PUBLISH_TIMEOUT = 2.0
 
 
-def enqueue_after_commit(deployment_id: int) -> None:
-    """Send the run task once the current transaction commits (at once outside one)."""
-    transaction.on_commit(lambda: enqueue(deployment_id))
+def broker_connection():
+    """A connection for sending only, that gives up quickly: the worker's own are untouched."""
+    return current_app.connection_for_write(
+        connect_timeout=PUBLISH_TIMEOUT,
+        transport_options={
+            "socket_connect_timeout": PUBLISH_TIMEOUT,
+            "socket_timeout": PUBLISH_TIMEOUT,
+            "max_retries": 0,
+        },
+    )
+
+
+def enqueue(deployment_id: int, *, connection=None) -> datetime | None:
+    """Send the run task for ``deployment_id`` now (carrying the id, never the object).
+
+    Returns when it was sent, recorded as the row's ``enqueued_at``; ``None`` (and the row's
+    ``enqueued_at`` emptied) if the queue could not be reached. ``connection`` (from
+    ``broker_connection``) lets a caller sending many reuse one.
+    """
+    try:
+        if connection is None:
+            with broker_connection() as conn:
+                _send(deployment_id, conn)
+        else:
+            _send(deployment_id, connection)
+    except BROKER_ERRORS as exc:
+        logger.warning(
+            "deployment %s: the queue is unreachable (%s); the dispatcher will send it again",
+            deployment_id,
+            exc,
+        )
+        Deployment.objects.filter(pk=deployment_id).update(enqueued_at=None)
+        return None
+    sent_at = timezone.now()
+    Deployment.objects.filter(pk=deployment_id).update(enqueued_at=sent_at)
+    return sent_at
+
+
+def _send(deployment_id: int, conn) -> None:
+    conn.ensure_connection(max_retries=0, timeout=PUBLISH_TIMEOUT)
+    current_app.send_task(RUN_TASK, args=[deployment_id], connection=conn, retry=False)
+
+
+def enqueue_after_commit(deployment_id: int, *, instance: Deployment | None = None) -> None:
+    """Send the run task once the current transaction commits (at once outside one).
+
+    ``instance``, the caller's copy of the row, is told the outcome: its ``enqueued_at`` is set
+    and ``enqueue_failed`` says whether the queue was unreachable (see ``queue_note``).
+    """
+
+    def send() -> None:
+        sent_at = enqueue(deployment_id)
+        if instance is not None:
+            instance.enqueued_at = sent_at
+            instance.enqueue_failed = sent_at is None
+
+    transaction.on_commit(send)
+
+
+def queue_note(deployment: Deployment) -> str | None:
+    """What to tell whoever just queued ``deployment`` if its message could not be sent."""
+    if getattr(deployment, "enqueue_failed", False) and deployment.state == "queued":
+        return QUEUE_UNREACHABLE
+    return None

@@ -14,7 +14,8 @@ class Deployment(models.Model):
     ``cancelled``. At most one deployment per project × environment executes at a time.
     ``project`` repeats the release's project so the dashboard and that rule need no join.
     ``outputs`` holds what the steps produced (task definition ARN, the ARN that ran before,
-    service ARN).
+    service ARN). ``enqueued_at`` is when a message to run it was last handed to the queue (empty
+    while none is known to be there); the dispatcher sends again for a queue head without one.
     """
 
     class State(models.TextChoices):
@@ -47,6 +48,7 @@ class Deployment(models.Model):
     cancel_requested_by = models.CharField(max_length=150, blank=True)
     worker = models.CharField(max_length=200, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     progress_running = models.PositiveIntegerField(default=0)
     progress_desired = models.PositiveIntegerField(default=0)
 

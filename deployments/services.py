@@ -1,7 +1,8 @@
 """Writes and rules for deployments: create under the lifecycle, promote, cancel, redeploy.
 
 Each service creates or changes rows in one transaction and enqueues work only after commit
-(``transaction.on_commit``), carrying ids, never objects.
+(``transaction.on_commit``), carrying ids, never objects. An unreachable queue never fails a
+service: the deployment stays queued, its ``enqueue_failed`` set (see ``enqueue.queue_note``).
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ def _create(release: Release, environment: Environment, user, trigger: str) -> D
         summary=f"Queued {trigger} deployment of {release.project.name} {release.version} "
         f"to {environment.name}",
     )
-    enqueue_after_commit(deployment.pk)
+    # Told whether the queue took the message: if not, the deployment stays queued (the row is
+    # the truth) and the dispatcher sends it when the queue is back.
+    enqueue_after_commit(deployment.pk, instance=deployment)
     return deployment
 
 

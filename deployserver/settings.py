@@ -230,6 +230,13 @@ CELERY_BEAT_SCHEDULE["deployments-reap"] = {
     "task": "deployments.reap",
     "schedule": env.float("DEPLOYSERVER_REAPER_SECONDS", default=10.0),
 }
+# The dispatcher sends again, every DEPLOYSERVER_DISPATCH_SECONDS, the run of queue heads never
+# sent (the queue was unreachable) or last sent over DEPLOYSERVER_REDISPATCH_SECONDS ago.
+DEPLOYSERVER_REDISPATCH_SECONDS = env.float("DEPLOYSERVER_REDISPATCH_SECONDS", default=60.0)
+CELERY_BEAT_SCHEDULE["deployments-dispatch"] = {
+    "task": "deployments.dispatch",
+    "schedule": env.float("DEPLOYSERVER_DISPATCH_SECONDS", default=5.0),
+}
 # Release retention (each lifecycle's "keep the last N releases / N days"), hourly by default.
 CELERY_IMPORTS = ["deployments.tasks"]
 CELERY_BEAT_SCHEDULE["releases-retention"] = {

@@ -1,14 +1,15 @@
 """REST API of deployments: list (filtered), create, cancel, redeploy and the task log."""
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import fields, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
 from releases.models import Environment, Release
 
-from .. import logs, selectors, services
+from .. import enqueue, logs, selectors, services
 from ..exceptions import DeploymentConflict
 from ..models import Deployment, LogLine
 
@@ -16,6 +17,32 @@ from ..models import Deployment, LogLine
 class Conflict(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "This conflicts with work already queued."
+
+
+class QueueNoteField(serializers.Field):
+    """``note``: said only in the answer that queued a deployment the queue did not take.
+
+    Output only and absent otherwise, so it is neither read from requests nor required in the
+    schema (see ``QueueNoteFieldSchema``).
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(source="*", required=False, **kwargs)
+
+    def get_value(self, dictionary):
+        return fields.empty  # never read from a request
+
+    def to_representation(self, value) -> str | None:
+        return enqueue.queue_note(value)
+
+
+class QueueNoteFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = QueueNoteField
+
+    def map_serializer_field(self, auto_schema, direction):
+        if direction == "request":
+            return None
+        return {"type": "string"}
 
 
 class DeploymentSerializer(serializers.ModelSerializer):
@@ -27,6 +54,11 @@ class DeploymentSerializer(serializers.ModelSerializer):
     release_version = serializers.CharField(source="release.version", read_only=True)
     created_by = serializers.SerializerMethodField()
     duration_seconds = serializers.SerializerMethodField()
+    note = QueueNoteField(
+        help_text="Present only when the deployment was queued but the queue could not be "
+        f'reached: "{enqueue.QUEUE_UNREACHABLE}" It stays queued and starts once the queue is '
+        "back."
+    )
 
     class Meta:
         model = Deployment
@@ -49,8 +81,15 @@ class DeploymentSerializer(serializers.ModelSerializer):
             "cancel_requested_by",
             "progress_running",
             "progress_desired",
+            "note",
         ]
-        read_only_fields = [f for f in fields if f not in ("release", "environment")]
+        read_only_fields = [f for f in fields if f not in ("release", "environment", "note")]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if data.get("note") is None:
+            data.pop("note", None)
+        return data
 
     def get_created_by(self, obj) -> str | None:
         return obj.created_by.get_username() if obj.created_by else None

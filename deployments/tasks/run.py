@@ -1,4 +1,4 @@
-"""The engine's tasks: run one queued deployment, and the reaper (scheduled by beat)."""
+"""The engine's tasks: run one queued deployment; the reaper and the dispatcher (run by beat)."""
 
 from celery import shared_task
 
@@ -13,5 +13,11 @@ def deployment_run(self, deployment_id: int) -> None:
 
 @shared_task(name="deployments.reap", ignore_result=True)
 def deployment_reap() -> None:
-    """Fail deployments whose worker vanished; re-enqueue queue heads nobody is running."""
+    """Fail deployments whose worker vanished, and start the next in line."""
     engine.deployment_reap()
+
+
+@shared_task(name="deployments.dispatch", ignore_result=True)
+def deployment_dispatch() -> None:
+    """Send again the run of queue heads whose message never reached the queue or was lost."""
+    engine.deployment_dispatch()

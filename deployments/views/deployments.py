@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from deployserver.web.pages import write_permission
 
-from .. import logs, selectors, services
+from .. import enqueue, logs, selectors, services
 from ..exceptions import DeploymentConflict
 from ..models import Deployment
 
@@ -58,6 +58,13 @@ def _duration(deployment: Deployment) -> str:
     seconds = int(deployment.duration.total_seconds())
     minutes, seconds = divmod(seconds, 60)
     return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+
+
+def queue_warning(request, deployment: Deployment) -> None:
+    """Warn whoever just queued ``deployment`` if the queue did not take it (it stays queued)."""
+    note = enqueue.queue_note(deployment)
+    if note:
+        messages.warning(request, note)
 
 
 def _error_message(exc: ValidationError) -> str:
@@ -149,6 +156,7 @@ def _queue(request, deployment: Deployment, action):
     except REFUSED as exc:
         messages.error(request, _error_message(exc) if hasattr(exc, "messages") else str(exc))
     else:
+        queue_warning(request, created)
         return redirect("deployment-detail", pk=created.pk)
     return redirect("deployment-detail", pk=deployment.pk)
 

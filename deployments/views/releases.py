@@ -20,8 +20,11 @@ from releases.models import Channel, Environment, Project, Release
 from releases.selectors import environment_list, project_list
 
 from .. import selectors, services
+from ..enqueue import QUEUE_UNREACHABLE
 from ..exceptions import DeploymentConflict
 from ..forms import ReleaseForm, package_pickers
+from ..models import Deployment
+from .deployments import queue_warning
 
 RELEASES_PER_PAGE = 25
 
@@ -86,6 +89,11 @@ def release_create(request, slug):
             package_errors = [m for messages_ in other.values() for m in messages_]
         else:
             messages.success(request, f"Release {release.version} created.")
+            unsent = release.deployments.filter(
+                state=Deployment.State.QUEUED, enqueued_at__isnull=True
+            )
+            if unsent.exists():  # its automatic deployments, queued but not sent
+                messages.warning(request, QUEUE_UNREACHABLE)
             return redirect("project-release", pk=release.pk)
     status = 400 if request.method == "POST" or channel_error else 200
     context = {
@@ -168,6 +176,7 @@ def release_deploy(request, pk):
         _refused(request, exc)
         return redirect("project-release", pk=release.pk)
     messages.success(request, f"Deployment of {release.version} to {environment.name} queued.")
+    queue_warning(request, deployment)
     return redirect("deployment-detail", pk=deployment.pk)
 
 
@@ -183,6 +192,7 @@ def release_promote(request, pk):
     messages.success(
         request, f"Promotion of {release.version} to {deployment.environment.name} queued."
     )
+    queue_warning(request, deployment)
     return redirect("deployment-detail", pk=deployment.pk)
 
 
