@@ -12,6 +12,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from deployserver.web.csp import DEFAULT_POLICY, merge_policy
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -65,6 +67,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "deployserver.web.csp.ContentSecurityPolicyMiddleware",
     "deployserver.web.errors.RequestGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -153,10 +156,30 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# Security headers and cookies. DEPLOYSERVER_HTTPS=1 (or SESSION_COOKIE_SECURE=1, its older
+# name) says users reach the server over HTTPS only: cookies are Secure and responses to HTTPS
+# requests carry Strict-Transport-Security.
+HTTPS = env.bool("DEPLOYSERVER_HTTPS", default=False) or env.bool(
+    "SESSION_COOKIE_SECURE", default=False
+)
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS and env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+# Only behind a TLS-terminating proxy that sets X-Forwarded-Proto itself (and strips the
+# client's): otherwise any client could claim its plain-HTTP request was HTTPS.
+if env.bool("DEPLOYSERVER_BEHIND_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy of every response (deployserver.web.csp): scripts from this site only.
+# DEPLOYSERVER_CSP_EXTRA adds sources, e.g. "img-src https://avatars.example.org".
+CONTENT_SECURITY_POLICY = merge_policy(
+    DEFAULT_POLICY, env.str("DEPLOYSERVER_CSP_EXTRA", default="")
+)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
