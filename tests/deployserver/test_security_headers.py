@@ -19,15 +19,17 @@ from deployments.models import Deployment, LogLine
 from deployserver.core.services import api_key_create, aws_account_create
 from deployserver.web.csp import DEFAULT_POLICY, build_policy, merge_policy
 from tests.conftest import ROOT
-from tests.feeds.factories import DockerFeedFactory
-from tests.releases.factories import (
+from tests.factories import (
+    ChannelFactory,
+    DeploymentFactory,
+    DockerFeedFactory,
     EnvironmentFactory,
     LifecycleFactory,
     PhaseEnvironmentFactory,
     PhaseFactory,
     ProjectFactory,
+    ReleaseFactory,
 )
-from tests.releasing.factories import ChannelFactory, DeploymentFactory, ReleaseFactory
 
 POLICY = settings.CONTENT_SECURITY_POLICY
 SCRIPT_SRC = POLICY["script-src"]

@@ -8,8 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from deployments.models import Deployment, LogLine
-from tests.releases.factories import EnvironmentFactory, ProjectFactory
-from tests.releasing.factories import DeploymentFactory, ReleaseFactory
+from tests.factories import DeploymentFactory, EnvironmentFactory, ProjectFactory, ReleaseFactory
 
 pytestmark = pytest.mark.e2e
 
