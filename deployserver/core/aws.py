@@ -112,6 +112,12 @@ def _assume_role(account: AwsAccount, region: str) -> _RoleCredentials:
 def session_for(account: AwsAccount, region: str | None = None) -> boto3.Session:
     """A boto3 session with the account's credentials (or its assumed role's)."""
     region = region or account.region
+    if not account.secret_access_key:
+        raise AwsError(
+            f"AWS account {account.name} has no secret access key (it is cleared when the "
+            "endpoint URL or the role changes); enter it again.",
+            code="NoSecretAccessKey",
+        )
     if not account.role_arn:
         return _base_session(account, region)
     creds = _assume_role(account, region)
