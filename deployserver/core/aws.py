@@ -153,14 +153,16 @@ def cached_client(
     service: str,
     region: str | None = None,
     *,
-    factory: Callable[..., Any] = client,
+    factory: Callable[..., Any] | None = None,
     **config: Any,
 ):
-    """A client from ``factory`` (``client``), reused for ``CLIENT_REUSE_SECONDS``.
+    """A client from ``factory`` (default ``client``, looked up at each call so tests may swap
+    it), reused for ``CLIENT_REUSE_SECONDS``.
 
     The key holds the account's pk, ``updated_at`` and endpoint, so an edited account gets a new
-    client at once; it holds ``factory`` too, so tests that swap the factory get their own.
+    client at once; it holds the factory too, so a swapped factory gets its own clients.
     """
+    factory = factory or client
     region = region or account.region
     key = (
         factory,
