@@ -13,13 +13,9 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import ProtectedError
-from django.utils.text import slugify
 
-from deployserver.core.audit import MASK, audit_record, diff, snapshot
-from deployserver.core.models import AuditEvent
+from deployserver.core.audit import audited_delete, audited_save, secret_unbind, secret_unbound
 
 from .models import Feed
 from .registries import RegistryError, Tag, check_reference, registry_for
@@ -65,14 +61,8 @@ def _cache_seconds() -> int:
 # Writes -------------------------------------------------------------------------------------
 
 
-def _apply(feed: Feed, data: dict) -> None:
-    unknown = set(data) - set(FEED_FIELDS)
-    if unknown:
-        raise ValueError(f"unknown fields: {sorted(unknown)}")
-    for name, value in data.items():
-        setattr(feed, name, value)
-    if not feed.slug:
-        feed.slug = slugify(feed.name or "")[:100]
+def _prepare(feed: Feed) -> None:
+    """Rules across a feed's fields, once the submitted ones are set."""
     # Fields of the other feed type are cleared, so switching type leaves nothing stale behind.
     for name, empty in (DOCKER_ONLY if feed.is_ecr else ECR_ONLY).items():
         setattr(feed, name, empty)
@@ -85,18 +75,14 @@ def _apply(feed: Feed, data: dict) -> None:
 
 @transaction.atomic
 def feed_create(*, user, **data) -> Feed:
-    feed = Feed()
-    _apply(feed, data)
-    feed.full_clean()
-    feed.save()
-    audit_record(
+    return audited_save(
+        Feed(),
         user=user,
-        action=AuditEvent.Action.CREATE,
-        obj=feed,
-        summary=f"Created feed {feed.name}",
-        changes=snapshot(feed, secret_fields=FEED_SECRETS),
+        data=data,
+        fields=FEED_FIELDS,
+        secret_fields=FEED_SECRETS,
+        prepare=_prepare,
     )
-    return feed
 
 
 # A stored password was entered for one registry and one user: it never follows them elsewhere.
@@ -105,54 +91,30 @@ PASSWORD_BOUND_TO = ("url", "username")
 
 def feed_password_unbound(feed: Feed, data: dict) -> list[str]:
     """The fields whose change in ``data`` clears ``feed``'s stored password (none supplied)."""
-    if data.get("password") or not feed.password:
-        return []
-    return [
-        name for name in PASSWORD_BOUND_TO if name in data and data[name] != getattr(feed, name)
-    ]
+    return secret_unbound(feed, data, secret="password", bound_to=PASSWORD_BOUND_TO)
 
 
 @transaction.atomic
 def feed_update(*, feed: Feed, user, **data) -> Feed:
     """Update a feed. An empty or missing ``password`` keeps the stored one, unless the URL or
     the username changes: then the password is cleared unless the same update supplies it."""
-    unbound = feed_password_unbound(feed, data)
-    if not data.get("password"):
-        data.pop("password", None)
-    if unbound:
-        data["password"] = ""
-    before = snapshot(feed, secret_fields=FEED_SECRETS)
-    _apply(feed, data)
-    feed.full_clean()
-    feed.save()
-    changes = diff(before, snapshot(feed, secret_fields=FEED_SECRETS))
-    if unbound:
-        changes["password"] = [before["password"], f"(cleared: {' and '.join(unbound)} changed)"]
-    elif "password" in data and feed.password:
-        changes["password"] = [before["password"], f"{MASK} (replaced)"]
-    if changes:
-        audit_record(
-            user=user,
-            action=AuditEvent.Action.UPDATE,
-            obj=feed,
-            summary=f"Updated feed {feed.name}: {', '.join(sorted(changes))}",
-            changes=changes,
-        )
-    return feed
+    notes = secret_unbind(feed, data, secret="password", bound_to=PASSWORD_BOUND_TO)
+    return audited_save(
+        feed,
+        user=user,
+        data=data,
+        fields=FEED_FIELDS,
+        secret_fields=FEED_SECRETS,
+        prepare=_prepare,
+        list_changes=True,
+        secret_notes=notes,
+    )
 
 
 @transaction.atomic
 def feed_delete(*, feed: Feed, user) -> None:
-    audit_record(
-        user=user, action=AuditEvent.Action.DELETE, obj=feed, summary=f"Deleted feed {feed.name}"
-    )
-    try:
-        feed.delete()
-    except ProtectedError as exc:
-        users = sorted({str(o) for o in exc.protected_objects})
-        raise ValidationError(
-            f"Feed {feed.name} is used by {', '.join(users)}; change those first."
-        ) from exc
+    """Delete a feed no process or release refers to (refused, naming them, otherwise)."""
+    audited_delete(feed, user=user)
 
 
 # Registry reads -----------------------------------------------------------------------------

@@ -6,12 +6,11 @@ a registry failure is shown in place with its reason.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from deployserver.web.pages import add_service_errors, confirm_delete, write_permission
+from deployserver.web.pages import confirm_delete, form_page, write_permission
 
 from . import selectors, services
 from .forms import FeedForm
@@ -30,10 +29,17 @@ def feed_list(request):
     return render(request, "feeds/feed_list.html", {"feeds": selectors.feed_list()})
 
 
-def _form_page(request, form, feed):
-    status = 400 if request.method == "POST" and form.errors else 200
-    context = {"form": form, "feed": feed, "run_test": _flag(request, "test")}
-    return render(request, "feeds/feed_form.html", context, status=status)
+def _form_page(request, form, feed, save, success):
+    return form_page(
+        request,
+        form,
+        save=save,
+        template="feeds/feed_form.html",
+        context={"feed": feed, "run_test": _flag(request, "test")},
+        kind="Feed",
+        success=success,
+        instance=feed,
+    )
 
 
 def _after_save(request, feed):
@@ -45,38 +51,35 @@ def _after_save(request, feed):
 @write_permission("feeds.add_feed")
 def feed_create(request):
     form = FeedForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            feed = services.feed_create(user=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Feed {feed.name} created.")
-            return _after_save(request, feed)
-    return _form_page(request, form, None)
+    return _form_page(
+        request,
+        form,
+        None,
+        save=lambda: services.feed_create(user=request.user, **form.cleaned_data),
+        success=lambda feed: _after_save(request, feed),
+    )
 
 
 @write_permission("feeds.change_feed")
 def feed_edit(request, pk):
     feed = selectors.feed_get(pk)
     form = FeedForm(request.POST or None, feed=feed)
-    if request.method == "POST" and form.is_valid():
-        unbound = services.feed_password_unbound(feed, form.cleaned_data)
-        try:
-            services.feed_update(feed=feed, user=request.user, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-            feed = selectors.feed_get(pk)
-        else:
-            messages.success(request, f"Feed {feed.name} saved.")
-            if unbound:
-                messages.warning(
-                    request,
-                    f"The stored password was cleared because the {' and '.join(unbound)} "
-                    "changed; enter it again to use it there.",
-                )
-            return _after_save(request, feed)
-    return _form_page(request, form, feed)
+    unbound: list[str] = []
+
+    def save():
+        unbound.extend(services.feed_password_unbound(feed, form.cleaned_data))
+        return services.feed_update(feed=feed, user=request.user, **form.cleaned_data)
+
+    def success(saved):
+        if unbound:
+            messages.warning(
+                request,
+                f"The stored password was cleared because the {' and '.join(unbound)} "
+                "changed; enter it again to use it there.",
+            )
+        return _after_save(request, saved)
+
+    return _form_page(request, form, feed, save=save, success=success)
 
 
 @write_permission("feeds.delete_feed")

@@ -178,26 +178,15 @@ def release_variables_changed(release: Release) -> bool:
     return key(release_variable_specs(release)) != key(variable_specs(release.project))
 
 
-@transaction.atomic
-def release_create(
-    *,
-    project: Project,
-    user,
-    version: str | None = None,
-    channel: Channel | None = None,
-    packages: dict[str, str] | None = None,
-    notes: str = "",
-) -> Release:
-    """Create a release: pin each package's version (tag and digest) and freeze the process and
-    the variables. Missing packages take the newest version the channel allows."""
-    channel = channel or channel_default_create(project)
+def _check_request(
+    project: Project, channel: Channel, refs: list[PackageRef], packages: dict, version: str | None
+) -> str | None:
+    """Refuse a channel of another project, unknown package references and a bad or taken
+    explicit version; returns the version stripped (None: number automatically)."""
     if channel.project_id != project.pk:
         raise ValidationError(
             {"channel": [f"Channel {channel.name} is not a channel of {project.name}."]}
         )
-    process = process_for(project)
-    refs = package_refs(process.steps)
-    packages = dict(packages or {})
     unknown = sorted(set(packages) - {r.ref for r in refs})
     if unknown:
         known = ", ".join(r.ref for r in refs) or "none"
@@ -208,17 +197,21 @@ def release_create(
                 ]
             }
         )
-    if version:
-        version = version.strip()
-        if parse_tag(version) is None or version.startswith("v"):
-            raise ValidationError(
-                {"version": [f"'{version}' is not a semantic version such as 1.4.2."]}
-            )
-        if project.releases.filter(version=version).exists():
-            raise ValidationError({"version": [f"{project.name} already has a release {version}."]})
-    numbered = not version
-    version = version or release_next_version(project)  # a first guess, for the checks below
+    if not version:
+        return None
+    version = version.strip()
+    if parse_tag(version) is None or version.startswith("v"):
+        raise ValidationError(
+            {"version": [f"'{version}' is not a semantic version such as 1.4.2."]}
+        )
+    if project.releases.filter(version=version).exists():
+        raise ValidationError({"version": [f"{project.name} already has a release {version}."]})
+    return version
 
+
+def _pin_packages(channel: Channel, refs: list[PackageRef], packages: dict) -> dict[str, dict]:
+    """Choose each package's version (asked for, or the newest the channel allows) and pin the
+    digest its tag names now."""
     feeds = Feed.objects.in_bulk({r.feed_id for r in refs})
     pinned: dict[str, dict] = {}
     for ref in refs:
@@ -245,18 +238,12 @@ def release_create(
             "digest": digest,
             "image": feed_image_reference(feed, ref.package_id, tag=chosen.tag),
         }
+    return pinned
 
-    release = Release(
-        project=project,
-        channel=channel,
-        version=version,
-        notes=notes,
-        packages=pinned,
-        process_snapshot=process.steps,
-        variables_snapshot=_snapshot_variables(variable_specs(project)),
-        variables_snapshot_at=timezone.now(),
-        created_by=user if getattr(user, "is_authenticated", False) else None,
-    )
+
+def _save_numbered(release: Release, *, numbered: bool) -> None:
+    """Save ``release``, giving it the next number first when ``numbered``."""
+    project = release.project
     try:
         with transaction.atomic():
             if numbered:
@@ -264,24 +251,60 @@ def release_create(
                 # is held until the caller's transaction commits, so the next creator sees
                 # this release and takes the number after it.
                 Project.objects.select_for_update().filter(pk=project.pk).first()
-                release.version = version = release_next_version(project)
+                release.version = release_next_version(project)
             release.full_clean()
             release.save()
     except IntegrityError as exc:  # a concurrent release took the same explicit version
         raise ValidationError(
-            {"version": [f"{project.name} already has a release {version}."]}
+            {"version": [f"{project.name} already has a release {release.version}."]}
         ) from exc
+
+
+def _audit_created(release: Release, user) -> None:
     audit_record(
         user=user,
         action=AuditEvent.Action.CREATE,
         obj=release,
-        summary=f"Created release {version} of {project.name}",
+        summary=f"Created release {release.version} of {release.project.name}",
         changes={
-            "version": version,
-            "channel": channel.name,
-            "packages": {ref: f"{p['tag']}@{p['digest']}" for ref, p in pinned.items()},
+            "version": release.version,
+            "channel": release.channel.name,
+            "packages": {ref: f"{p['tag']}@{p['digest']}" for ref, p in release.packages.items()},
         },
     )
+
+
+@transaction.atomic
+def release_create(
+    *,
+    project: Project,
+    user,
+    version: str | None = None,
+    channel: Channel | None = None,
+    packages: dict[str, str] | None = None,
+    notes: str = "",
+) -> Release:
+    """Create a release: pin each package's version (tag and digest) and freeze the process and
+    the variables. Missing packages take the newest version the channel allows."""
+    channel = channel or channel_default_create(project)
+    process = process_for(project)
+    refs = package_refs(process.steps)
+    packages = dict(packages or {})
+    version = _check_request(project, channel, refs, packages, version)
+    release = Release(
+        project=project,
+        channel=channel,
+        # A first guess for automatic numbering; the number is taken under the lock on saving.
+        version=version or release_next_version(project),
+        notes=notes,
+        packages=_pin_packages(channel, refs, packages),
+        process_snapshot=process.steps,
+        variables_snapshot=_snapshot_variables(variable_specs(project)),
+        variables_snapshot_at=timezone.now(),
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+    _save_numbered(release, numbered=version is None)
+    _audit_created(release, user)
     return release
 
 

@@ -31,6 +31,11 @@ def lifecycle_list() -> QuerySet[Lifecycle]:
     )
 
 
+def lifecycle_default_get() -> Lifecycle | None:
+    """The default lifecycle (a migration creates it), read only: a page's GET never writes."""
+    return Lifecycle.objects.filter(is_default=True).first()
+
+
 def lifecycle_effective_phases(
     lifecycle: Lifecycle, environments: list[Environment] | None = None
 ) -> list[EffectivePhase]:

@@ -22,6 +22,7 @@ from deployserver.core.models import AuditEvent
 
 from .channels import channel_default_create
 from .models import Environment, Lifecycle, Phase, PhaseEnvironment, Project, Release
+from .selectors import lifecycle_default_get
 
 ENVIRONMENT_FIELDS = ("name", "slug", "description", "sort_order")
 LIFECYCLE_FIELDS = ("name", "slug", "description", "retention_releases", "retention_days")
@@ -213,8 +214,11 @@ def lifecycle_delete(*, lifecycle: Lifecycle, user) -> None:
 
 
 def lifecycle_default() -> Lifecycle:
-    """The default lifecycle (one phase per environment, in order), created when missing."""
-    lifecycle = Lifecycle.objects.filter(is_default=True).first()
+    """The default lifecycle (one phase per environment, in order), created when missing.
+
+    For writes only (a project saved without a lifecycle); pages read ``lifecycle_default_get``.
+    """
+    lifecycle = lifecycle_default_get()
     if lifecycle is None:
         lifecycle, _ = Lifecycle.objects.get_or_create(
             slug="default",

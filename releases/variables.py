@@ -163,6 +163,113 @@ class VariablesConflict(Exception):
     """The variable set changed since the editor loaded it (``version`` differs)."""
 
 
+def _check_name(name: str) -> str | None:
+    """Why ``name`` cannot name a variable, or None."""
+    if not name:
+        return "A variable needs a name."
+    if len(name) > 200:
+        return "A name has at most 200 characters."
+    if is_system_name(name):
+        return (
+            f"{name} is a system variable name; system variables are set "
+            "by the server (Project.*, Environment.*, Release.*, Deployment.*, Package[…])."
+        )
+    if not NAME_RE.match(name):
+        return (
+            f"'{name}' is not a valid name: start with a letter, then use "
+            "letters, digits, '.', '_', '-' and [index] parts, e.g. Color or Web.Port."
+        )
+    return None
+
+
+class _RowChecker:
+    """Checks the rows of one save, collecting every problem as ``variables[<row>].<field>``."""
+
+    def __init__(self, project: Project, existing: dict[int, Variable]):
+        self.project = project
+        self.existing = existing
+        self.environments = {e.slug: e for e in Environment.objects.all()}
+        self.env_names = {e.pk: e.name for e in self.environments.values()}
+        self.account_slugs = set(AwsAccount.objects.values_list("slug", flat=True))
+        self.valid_types = set(Variable.Type.values)
+        self.seen_ids: set[int] = set()
+        self.errors: dict[str, list[str]] = {}
+
+    def fail(self, index: int, name: str, message: str) -> None:
+        self.errors.setdefault(f"variables[{index}].{name}", []).append(message)
+
+    def _current(self, index: int, row: VariableInput) -> Variable | None:
+        if row.id is None:
+            return None
+        current = self.existing.get(row.id)
+        if current is None:
+            self.fail(index, "id", f"No variable {row.id} in project {self.project.slug}.")
+        elif row.id in self.seen_ids:
+            self.fail(index, "id", f"Variable {row.id} is listed twice.")
+        self.seen_ids.add(row.id)
+        return current
+
+    def row(self, index: int, row: VariableInput) -> VariableSpec:
+        name = (row.name or "").strip()
+        row.name = name
+        problem = _check_name(name)
+        if problem:
+            self.fail(index, "name", problem)
+        if row.type not in self.valid_types:
+            self.fail(index, "type", f"Choose one of {', '.join(sorted(self.valid_types))}.")
+        current = self._current(index, row)
+        value = row.value
+        if row.type == Variable.Type.SENSITIVE:
+            keeps = current is not None and current.is_sensitive
+            if value is None and not keeps:
+                self.fail(index, "value", "A new sensitive value is required.")
+        elif value is None:
+            value = ""
+        if row.type == Variable.Type.AWS_ACCOUNT and value not in self.account_slugs:
+            self.fail(index, "value", f"No AWS account '{value}'; give an account slug.")
+        for message in _check_value_syntax(row, value or ""):
+            self.fail(index, "value", message)
+        env_ids = set()
+        for slug in row.environments:
+            env = self.environments.get(slug)
+            if env is None:
+                self.fail(index, "environments", f"No environment '{slug}'.")
+            else:
+                env_ids.add(env.pk)
+        return VariableSpec(name, value or "", row.type, frozenset(env_ids))
+
+    def whole_set(self, specs: list[VariableSpec]) -> None:
+        """Clashing names, references to undefined names, and (when all else is fine) cycles."""
+        for index, message in variables_clashes(specs, self.env_names).items():
+            self.fail(index, "name", message)
+        defined = {spec.name.lower() for spec in specs}
+        for index, spec in enumerate(specs):
+            if spec.sensitive or "#{" not in spec.value:
+                continue
+            try:
+                names = referenced_names(spec.value)
+            except TemplateSyntaxError:
+                continue
+            for ref in sorted(names):
+                if ref.lower() not in defined and not is_known_system_name(ref):
+                    self.fail(index, "value", f"#{{{ref}}} is not defined.")
+        if not self.errors:
+            for cycle in variables_cycles(specs, self.env_names):
+                self.errors.setdefault("variables", []).append(f"Reference cycle: {cycle}.")
+
+
+def _validated_specs(
+    project: Project, rows: Sequence[VariableInput], existing: dict[int, Variable]
+) -> list[VariableSpec]:
+    """The rows as specs, or a ``ValidationError`` listing every problem."""
+    checker = _RowChecker(project, existing)
+    specs = [checker.row(index, row) for index, row in enumerate(rows)]
+    checker.whole_set(specs)
+    if checker.errors:
+        raise ValidationError(checker.errors)
+    return specs
+
+
 @transaction.atomic
 def variable_set_replace(
     *, project: Project, rows: Sequence[VariableInput], user, version: int | None = None
@@ -185,92 +292,12 @@ def variable_set_replace(
         v.pk: v
         for v in Variable.objects.filter(project=project).select_for_update().defer("secret_value")
     }
+    specs = _validated_specs(project, rows, existing)
     old_scopes: dict[int, set[int]] = defaultdict(set)
     for variable_id, environment_id in VariableScope.objects.filter(
         variable__project=project
     ).values_list("variable_id", "environment_id"):
         old_scopes[variable_id].add(environment_id)
-    environments = {e.slug: e for e in Environment.objects.all()}
-    env_names = {e.pk: e.name for e in environments.values()}
-    account_slugs = set(AwsAccount.objects.values_list("slug", flat=True))
-    valid_types = set(Variable.Type.values)
-
-    errors: dict[str, list[str]] = {}
-
-    def fail(index: int, name: str, message: str) -> None:
-        errors.setdefault(f"variables[{index}].{name}", []).append(message)
-
-    specs: list[VariableSpec] = []
-    seen_ids: set[int] = set()
-    for index, row in enumerate(rows):
-        name = (row.name or "").strip()
-        row.name = name
-        if not name:
-            fail(index, "name", "A variable needs a name.")
-        elif len(name) > 200:
-            fail(index, "name", "A name has at most 200 characters.")
-        elif is_system_name(name):
-            fail(
-                index,
-                "name",
-                f"{name} is a system variable name; system variables are set "
-                "by the server (Project.*, Environment.*, Release.*, Deployment.*, Package[…]).",
-            )
-        elif not NAME_RE.match(name):
-            fail(
-                index,
-                "name",
-                f"'{name}' is not a valid name: start with a letter, then use "
-                "letters, digits, '.', '_', '-' and [index] parts, e.g. Color or Web.Port.",
-            )
-        if row.type not in valid_types:
-            fail(index, "type", f"Choose one of {', '.join(sorted(valid_types))}.")
-        current = None
-        if row.id is not None:
-            current = existing.get(row.id)
-            if current is None:
-                fail(index, "id", f"No variable {row.id} in project {project.slug}.")
-            elif row.id in seen_ids:
-                fail(index, "id", f"Variable {row.id} is listed twice.")
-            seen_ids.add(row.id)
-        value = row.value
-        if row.type == Variable.Type.SENSITIVE:
-            keeps = current is not None and current.is_sensitive
-            if value is None and not keeps:
-                fail(index, "value", "A new sensitive value is required.")
-        elif value is None:
-            value = ""
-        if row.type == Variable.Type.AWS_ACCOUNT and value not in account_slugs:
-            fail(index, "value", f"No AWS account '{value}'; give an account slug.")
-        for message in _check_value_syntax(row, value or ""):
-            fail(index, "value", message)
-        env_ids = set()
-        for slug in row.environments:
-            env = environments.get(slug)
-            if env is None:
-                fail(index, "environments", f"No environment '{slug}'.")
-            else:
-                env_ids.add(env.pk)
-        specs.append(VariableSpec(name, value or "", row.type, frozenset(env_ids)))
-
-    for index, message in variables_clashes(specs, env_names).items():
-        fail(index, "name", message)
-    defined = {spec.name.lower() for spec in specs}
-    for index, spec in enumerate(specs):
-        if spec.sensitive or "#{" not in spec.value:
-            continue
-        try:
-            names = referenced_names(spec.value)
-        except TemplateSyntaxError:
-            continue
-        for ref in sorted(names):
-            if ref.lower() not in defined and not is_known_system_name(ref):
-                fail(index, "value", f"#{{{ref}}} is not defined.")
-    if not errors:
-        for cycle in variables_cycles(specs, env_names):
-            errors.setdefault("variables", []).append(f"Reference cycle: {cycle}.")
-    if errors:
-        raise ValidationError(errors)
     written = _write_rows(project, rows, specs, existing, old_scopes, user)
     project.variables_version = stored_version + 1
     Project.objects.filter(pk=project.pk).update(variables_version=project.variables_version)

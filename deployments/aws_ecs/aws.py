@@ -29,6 +29,11 @@ PLACEMENT_FAILURES = ("unable to place a task", "was unable to place", "unable t
 LogFn = Callable[[str, str], None]  # (level, text)
 
 
+def short_arn(arn: str) -> str:
+    """The last part of an ARN (``web:7`` of a task definition's), for logs; ``none`` if blank."""
+    return arn.rsplit("/", 1)[-1] if arn else "none"
+
+
 def call(fn: Callable[..., Any], /, **kwargs: Any) -> Any:
     """Call a boto3 client method; AWS and connection errors become ``AwsError``."""
     try:
@@ -137,14 +142,10 @@ class RolloutWatcher:
                 self._log_stopped_tasks()
                 return RolloutResult(
                     False,
-                    f"The rollout of {self.short(self.task_definition)} did not finish within "
+                    f"The rollout of {short_arn(self.task_definition)} did not finish within "
                     f"{int(self.timeout)} s.",
                 )
             self.sleep(self.interval)
-
-    @staticmethod
-    def short(arn: str) -> str:
-        return arn.rsplit("/", 1)[-1]
 
     def poll(self) -> RolloutResult | None:
         """One look at the service; a result when the rollout is over, else ``None``."""
@@ -171,8 +172,8 @@ class RolloutWatcher:
             return RolloutResult(
                 False,
                 "ECS rolled the service back to "
-                f"{self.short(primary.get('taskDefinition', '?'))}: the new revision "
-                f"{self.short(self.task_definition)} did not become healthy "
+                f"{short_arn(primary.get('taskDefinition', '?'))}: the new revision "
+                f"{short_arn(self.task_definition)} did not become healthy "
                 "(deployment circuit breaker).",
             )
         if ours is None or primary is None:
@@ -213,12 +214,12 @@ class RolloutWatcher:
         self._last_state = state
         if ours is None:
             self.log(
-                "warning", f"No deployment of {self.short(self.task_definition)} on the service."
+                "warning", f"No deployment of {short_arn(self.task_definition)} on the service."
             )
             return
         status, rollout, running, pending, desired, failed = state
         text = (
-            f"{self.short(self.task_definition)}: {status} {rollout or ''} — "
+            f"{short_arn(self.task_definition)}: {status} {rollout or ''} — "
             f"running {running}, pending {pending}, desired {desired}"
         ).replace("  ", " ")
         if failed:
@@ -242,7 +243,7 @@ class RolloutWatcher:
                 for c in task.get("containers", [])
                 if c.get("reason") or c.get("exitCode") not in (None, 0)
             ]
-            self.log("warning", f"Task {self.short(arn)} stopped: {'; '.join(reasons)}")
+            self.log("warning", f"Task {short_arn(arn)} stopped: {'; '.join(reasons)}")
 
     @staticmethod
     def _is_placement_failure(message: str) -> bool:

@@ -12,19 +12,24 @@ rollout is followed too. Nothing is ever deregistered.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from deployserver.core.aws import AwsError, client
+from deployserver.core.aws import AwsError, cached_client, client
 from deployserver.core.models import AwsAccount
 from feeds.models import Feed
 from releases.variables import PackageInfo, system_variables, variables_resolve
 
 from ..exceptions import StepFailed
-from .aws import RolloutWatcher, describe_service, register_task_definition, update_service
+from .aws import (
+    RolloutWatcher,
+    describe_service,
+    register_task_definition,
+    short_arn,
+    update_service,
+)
 from .step import ECS_DEPLOY, EcsPlan
 
 if TYPE_CHECKING:
@@ -35,28 +40,10 @@ ecs_client = client
 sleep = time.sleep
 clock = time.monotonic
 
-# A boto3 client costs ~0.3 s to build (botocore loads its models); a worker reuses one per
-# account version and region for a few minutes (assumed-role credentials outlive that).
-CLIENT_SECONDS = 300.0
-_clients: dict[tuple, tuple[float, object]] = {}
-_clients_lock = threading.Lock()
-
 
 def _ecs_for(account: AwsAccount, region: str):
-    key = (ecs_client, account.pk, account.updated_at, account.endpoint_url, region)
-    now = time.monotonic()
-    with _clients_lock:
-        cached = _clients.get(key)
-        if cached and now - cached[0] < CLIENT_SECONDS:
-            return cached[1]
-    made = ecs_client(account, "ecs", region)
-    with _clients_lock:
-        _clients[key] = (now, made)
-    return made
-
-
-def _short(arn: str) -> str:
-    return arn.rsplit("/", 1)[-1] if arn else "none"
+    # Tests swap ``ecs_client``; the cache keys on the factory, so they get their own client.
+    return cached_client(account, "ecs", region, factory=ecs_client)
 
 
 def step_packages(release, step: dict, *, pin_digest: bool) -> dict[str, PackageInfo]:
@@ -163,7 +150,7 @@ def _outputs_before(run: DeploymentRun, step: dict, update: dict, service: dict)
     }
     if mine.get("task_definition_arn"):
         outputs["task_definition_arn"] = mine["task_definition_arn"]
-    run.log.info(f"Service {outputs['service']} runs {_short(previous)} now.")
+    run.log.info(f"Service {outputs['service']} runs {short_arn(previous)} now.")
     return outputs
 
 
@@ -173,12 +160,12 @@ def _register(run: DeploymentRun, step: dict, ecs, register: dict, outputs: dict
     arn = outputs.get("task_definition_arn")
     if arn:
         run.log.info(
-            f"Reusing task definition {_short(arn)}, registered earlier for this deployment."
+            f"Reusing task definition {short_arn(arn)}, registered earlier for this deployment."
         )
     else:
         run.check_cancel()
         arn = register_task_definition(ecs, register)
-        run.log.info(f"Registered task definition {_short(arn)}.")
+        run.log.info(f"Registered task definition {short_arn(arn)}.")
     outputs["task_definition_arn"] = arn
     steps = dict(run.outputs.get("steps") or {})
     steps[step["name"]] = outputs
@@ -193,7 +180,7 @@ def _update(run: DeploymentRun, ecs, update: dict, arn: str) -> None:
     run.log.verbose("UpdateService " + json.dumps(update, sort_keys=True))
     update_service(ecs, update)
     run.log.info(
-        f"Updated service {update['service']} to {_short(arn)} ({_describe_update(update)})."
+        f"Updated service {update['service']} to {short_arn(arn)} ({_describe_update(update)})."
     )
 
 
@@ -206,7 +193,7 @@ def _follow(run: DeploymentRun, plan: EcsPlan, ecs, arn, previous, known_events)
     result = watcher.watch()
     if result.succeeded:
         run.log.highlight(
-            f"Rollout of {_short(arn)} completed: {result.running} of {result.desired} tasks "
+            f"Rollout of {short_arn(arn)} completed: {result.running} of {result.desired} tasks "
             f"running. {result.reason}"
         )
         return
@@ -239,28 +226,28 @@ def _watcher(run, ecs, cluster, service, arn, timeout, known_events, progress=Tr
 def _roll_back(run, ecs, cluster, service_name, previous, timeout, failed) -> str:
     """Put the service back on ``previous`` and follow that rollout; returns what happened."""
     log = run.log
-    log.warning(f"Rolling back: service {service_name} goes back to {_short(previous)}.")
+    log.warning(f"Rolling back: service {service_name} goes back to {short_arn(previous)}.")
     try:
         service = describe_service(ecs, cluster, service_name)
         primary = next(
             (d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {}
         )
         if primary.get("taskDefinition") == previous:
-            log.info(f"ECS already rolled the service back to {_short(previous)}.")
+            log.info(f"ECS already rolled the service back to {short_arn(previous)}.")
         else:
             update_service(
                 ecs, {"cluster": cluster, "service": service_name, "taskDefinition": previous}
             )
-            log.info(f"Updated service {service_name} back to {_short(previous)}.")
+            log.info(f"Updated service {service_name} back to {short_arn(previous)}.")
         back = _watcher(
             run, ecs, cluster, service_name, previous, timeout, failed.known_events, False
         )
         result = back.watch()
     except AwsError as exc:
         log.error(f"The rollback failed: {exc}")
-        return f"The rollback to {_short(previous)} failed: {exc}"
+        return f"The rollback to {short_arn(previous)} failed: {exc}"
     if result.succeeded:
-        log.warning(f"Rolled back: service {service_name} runs {_short(previous)} again.")
-        return f"Rolled back to {_short(previous)}."
-    log.error(f"The rollback to {_short(previous)} did not complete: {result.reason}")
-    return f"The rollback to {_short(previous)} did not complete: {result.reason}"
+        log.warning(f"Rolled back: service {service_name} runs {short_arn(previous)} again.")
+        return f"Rolled back to {short_arn(previous)}."
+    log.error(f"The rollback to {short_arn(previous)} did not complete: {result.reason}")
+    return f"The rollback to {short_arn(previous)} did not complete: {result.reason}"

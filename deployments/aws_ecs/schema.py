@@ -4,10 +4,9 @@ Names follow the ECS API (``task_cpu`` is ``cpu`` of RegisterTaskDefinition …)
 every property may hold ``#{…}`` expressions.
 """
 
-from deployserver.core.models import region_validator
+from deployserver.core.models import ROLE_ARN_PATTERN, region_validator
 from releases.steps import Boolean, Choice, Integer, ListOf, Obj, Text
 
-ROLE_ARN = r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$"
 SECRET_SOURCE = (
     r"^arn:aws[a-z-]*:(ssm:[a-z0-9-]+:\d{12}:parameter/[\w./-]+"
     r"|secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@:-]+)$"
@@ -117,13 +116,13 @@ SCHEMA = Obj(
         "task_role_arn": Text(
             group="Task definition",
             label="Task role ARN",
-            pattern=ROLE_ARN,
+            pattern=ROLE_ARN_PATTERN,
             message="Enter a role ARN such as arn:aws:iam::123456789012:role/app.",
         ),
         "execution_role_arn": Text(
             group="Task definition",
             label="Execution role ARN",
-            pattern=ROLE_ARN,
+            pattern=ROLE_ARN_PATTERN,
             message="Enter a role ARN such as arn:aws:iam::123456789012:role/ecsTaskExecutionRole.",
         ),
         "containers": ListOf(container, label="container", required=True),

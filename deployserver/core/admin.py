@@ -2,17 +2,20 @@
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 
 from . import services
 from .models import ApiKey, AuditEvent, AwsAccount
 
 
 class AwsAccountAdminForm(forms.ModelForm):
-    # Write-only: the stored secret is never rendered; blank keeps it.
+    # Write-only: the stored secret is never rendered. The account service decides what a blank
+    # one means (refused on create, kept on update unless the endpoint or role changes).
     secret_access_key = forms.CharField(
         required=False,
         widget=forms.PasswordInput(render_value=False),
-        help_text="Leave blank to keep the current secret.",
+        help_text="Leave blank to keep the current secret. Changing the endpoint URL or the role "
+        "clears it unless you enter it again.",
     )
 
     class Meta:
@@ -32,12 +35,15 @@ class AwsAccountAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if self.instance.pk is None:
-            self.fields["secret_access_key"].required = True
             self.fields["secret_access_key"].help_text = ""
 
-    def clean_secret_access_key(self):
-        value = self.cleaned_data["secret_access_key"]
-        return value or self.instance.secret_access_key
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            services.aws_account_secret_check(self.instance, cleaned)
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        return cleaned
 
 
 @admin.register(AwsAccount)
@@ -53,8 +59,6 @@ class AwsAccountAdmin(admin.ModelAdmin):
         data = {name: form.cleaned_data[name] for name in form.Meta.fields}
         if change:
             fresh = AwsAccount.objects.get(pk=obj.pk)
-            if form.cleaned_data["secret_access_key"] == fresh.secret_access_key:
-                data.pop("secret_access_key")
             saved = services.aws_account_update(account=fresh, user=request.user, **data)
         else:
             saved = services.aws_account_create(user=request.user, **data)

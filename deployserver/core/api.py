@@ -18,7 +18,9 @@ class AwsAccountSerializer(serializers.ModelSerializer):
         required=False,
         allow_blank=True,
         style={"input_type": "password"},
-        help_text="Write-only. Leave out (or blank) on update to keep the stored secret.",
+        help_text="Write-only. Required on create. Leave out (or blank) on update to keep the "
+        "stored secret; changing endpoint_url or role_arn clears it unless the same request "
+        "sends it again.",
     )
     has_secret = serializers.SerializerMethodField()
     slug = serializers.SlugField(required=False, max_length=100)
@@ -44,11 +46,6 @@ class AwsAccountSerializer(serializers.ModelSerializer):
 
     def get_has_secret(self, obj) -> bool:
         return bool(obj.secret_access_key)
-
-    def validate(self, attrs):
-        if self.instance is None and not attrs.get("secret_access_key"):
-            raise serializers.ValidationError({"secret_access_key": ["This field is required."]})
-        return attrs
 
 
 class AwsAccountViewSet(ServiceModelViewSet):

@@ -81,13 +81,16 @@ def audited_save(
     prepare: Callable[[M], None] | None = None,
     describe: Callable[[M], str] = _describe,
     list_changes: bool = False,
+    secret_notes: dict[str, str] | None = None,
 ) -> M:
     """Create (``obj`` unsaved) or update ``obj`` from ``data`` and record what changed.
 
     ``prepare`` runs after the data is set and before ``full_clean()`` (rules across fields).
     Secrets are masked in the record; one given on an update is recorded as replaced. The summary
     is "Created <describe(obj)>" or "Updated <describe(obj)>", with the changed field names after
-    it when ``list_changes``. An update that changes nothing records nothing.
+    it when ``list_changes``. ``secret_notes`` records, for a secret, why it changed (such as
+    "(cleared: url changed)", see ``secret_unbind``). An update that changes nothing records
+    nothing.
     """
     creating = obj.pk is None
     before = {} if creating else snapshot(obj, secret_fields=secret_fields)
@@ -110,6 +113,8 @@ def audited_save(
     for name in secret_fields:
         if name in data and getattr(obj, name):
             changes[name] = [before[name], f"{MASK} (replaced)"]
+    for name, note in (secret_notes or {}).items():
+        changes[name] = [before[name], note]
     if changes:
         summary = f"Updated {describe(obj)}"
         if list_changes:
@@ -118,6 +123,34 @@ def audited_save(
             user=user, action=AuditEvent.Action.UPDATE, obj=obj, summary=summary, changes=changes
         )
     return obj
+
+
+def secret_unbound(obj: models.Model, data: dict, *, secret: str, bound_to: Iterable[str]):
+    """The fields of ``bound_to`` whose change in ``data`` clears ``obj``'s stored ``secret``.
+
+    A stored secret was entered for one destination (a URL, a user, a role): it never follows
+    them elsewhere. None when ``data`` supplies the secret again or none is stored.
+    """
+    if data.get(secret) or not getattr(obj, secret):
+        return []
+    return [name for name in bound_to if name in data and data[name] != getattr(obj, name)]
+
+
+def secret_unbind(
+    obj: models.Model, data: dict, *, secret: str, bound_to: Iterable[str]
+) -> dict[str, str]:
+    """Apply the stored-secret rule of an update of ``obj`` to ``data``, in place.
+
+    A blank or missing ``secret`` keeps the stored one, unless a field of ``bound_to`` changes:
+    then it is cleared. Returns the ``secret_notes`` for ``audited_save``.
+    """
+    unbound = secret_unbound(obj, data, secret=secret, bound_to=bound_to)
+    if not data.get(secret):
+        data.pop(secret, None)
+    if not unbound:
+        return {}
+    data[secret] = ""
+    return {secret: f"(cleared: {' and '.join(unbound)} changed)"}
 
 
 def delete_protected(obj: models.Model) -> None:

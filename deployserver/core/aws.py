@@ -3,12 +3,15 @@
 Nothing else in the project constructs AWS credentials. Clients use botocore's adaptive retry
 mode and short timeouts; an account's ``endpoint_url`` (moto, LocalStack, VPC endpoints) applies
 to every client made from it. With a ``role_arn`` the account's keys only assume that role; the
-temporary credentials are cached per process until shortly before they expire.
+temporary credentials are cached per process until shortly before they expire. ``cached_client``
+keeps built clients for a few minutes, less than that margin.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -25,6 +28,11 @@ if TYPE_CHECKING:
 
 ROLE_SESSION_NAME = "deployserver"
 _RENEW_BEFORE = timedelta(minutes=5)
+# Building a boto3 client costs 50-300 ms (service model, endpoint rules): more than parsing a
+# thousand tags. Clients are thread-safe, so each process reuses one per account version,
+# service, region and config for less than the margin above: a reused client never holds
+# assumed-role keys about to expire.
+CLIENT_REUSE_SECONDS = (_RENEW_BEFORE - timedelta(minutes=1)).total_seconds()
 
 
 class AwsError(Exception):
@@ -114,6 +122,12 @@ def _assume_role(account: AwsAccount, region: str) -> _RoleCredentials:
 def session_for(account: AwsAccount, region: str | None = None) -> boto3.Session:
     """A boto3 session with the account's credentials (or its assumed role's)."""
     region = region or account.region
+    if not account.secret_access_key:
+        raise AwsError(
+            f"AWS account {account.name} has no secret access key (it is cleared when the "
+            "endpoint URL or the role changes); enter it again.",
+            code="NoSecretAccessKey",
+        )
     if not account.role_arn:
         return _base_session(account, region)
     creds = _assume_role(account, region)
@@ -143,6 +157,54 @@ def client(account: AwsAccount, service: str, region: str | None = None, **confi
     return session_for(account, region).client(
         service, endpoint_url=endpoint, config=client_config(**config)
     )
+
+
+_clients: dict[tuple, tuple[float, Any]] = {}
+_clients_lock = threading.Lock()
+
+
+def cached_client(
+    account: AwsAccount,
+    service: str,
+    region: str | None = None,
+    *,
+    factory: Callable[..., Any] | None = None,
+    **config: Any,
+):
+    """A client from ``factory`` (default ``client``, looked up at each call so tests may swap
+    it), reused for ``CLIENT_REUSE_SECONDS``.
+
+    The key holds the account's pk, ``updated_at`` and endpoint, so an edited account gets a new
+    client at once; it holds the factory too, so a swapped factory gets its own clients.
+    """
+    factory = factory or client
+    region = region or account.region
+    key = (
+        factory,
+        account.pk,
+        account.updated_at,
+        account.endpoint_url,
+        service,
+        region,
+        repr(sorted(config.items())),
+    )
+    now = time.monotonic()
+    with _clients_lock:
+        hit = _clients.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+    made = factory(account, service, region, **config)
+    with _clients_lock:
+        for stale in [k for k, (until, _) in _clients.items() if until <= now]:
+            del _clients[stale]
+        _clients[key] = (now + CLIENT_REUSE_SECONDS, made)
+    return made
+
+
+def clear_clients() -> None:
+    """Forget every reused client (tests start from none)."""
+    with _clients_lock:
+        _clients.clear()
 
 
 def account_check(account: AwsAccount) -> str:

@@ -19,9 +19,11 @@ class AwsAccountForm(forms.Form):
     name = forms.CharField(max_length=100)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
     access_key_id = forms.CharField(label="Access key ID", max_length=128)
+    # Required on create: the account service says so (one answer for page, API and admin).
     secret_access_key = forms.CharField(
         label="Secret access key",
         max_length=512,
+        required=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
     )
     region = forms.CharField(
@@ -55,9 +57,10 @@ class AwsAccountForm(forms.Form):
             )
         super().__init__(*args, **kwargs)
         if account is not None:
-            secret = self.fields["secret_access_key"]
-            secret.required = False
-            secret.help_text = "Leave blank to keep the current secret."
+            self.fields["secret_access_key"].help_text = (
+                "Leave blank to keep the current secret. Changing the endpoint URL or the role "
+                "clears it unless you enter it again."
+            )
 
 
 class ApiKeyForm(forms.Form):

@@ -18,8 +18,10 @@ region_validator = RegexValidator(
 access_key_validator = RegexValidator(
     r"^[A-Z0-9]{16,128}$", "An access key id is 16 or more upper-case letters and digits."
 )
+# An IAM role ARN; the ECS step's JSON schema uses the same pattern.
+ROLE_ARN_PATTERN = r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$"
 role_arn_validator = RegexValidator(
-    r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$",
+    ROLE_ARN_PATTERN,
     "Enter a role ARN such as arn:aws:iam::123456789012:role/deployer.",
 )
 
@@ -43,14 +45,17 @@ class AwsAccount(models.Model):
     """Credentials for one AWS account; the secret access key is encrypted at rest.
 
     ``endpoint_url`` points every client at another endpoint (moto, LocalStack, VPC endpoints).
-    When ``role_arn`` is set the key pair is only used to assume that role.
+    When ``role_arn`` is set the key pair is only used to assume that role. Changing either clears
+    the stored secret unless the same update supplies it (``services.aws_account_update``).
     """
 
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True)
     access_key_id = models.CharField(max_length=128, validators=[access_key_validator])
-    secret_access_key = EncryptedTextField()
+    # Required when an account is created (the service says so); blank once an endpoint or role
+    # change has cleared it, until it is entered again.
+    secret_access_key = EncryptedTextField(blank=True)
     region = models.CharField(max_length=32, validators=[region_validator])
     role_arn = models.CharField(max_length=600, blank=True, validators=[role_arn_validator])
     external_id = models.CharField(max_length=256, blank=True)

@@ -4,9 +4,10 @@ import hashlib
 import secrets
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from .audit import audit_record, audited_delete, audited_save
+from .audit import audit_record, audited_delete, audited_save, secret_unbind, secret_unbound
 from .models import ApiKey, AuditEvent, AwsAccount
 
 ACCOUNT_SECRETS = ("secret_access_key",)
@@ -23,18 +24,40 @@ ACCOUNT_FIELDS = (
 )
 
 
+# The secret was entered for one endpoint and one role: it never follows them elsewhere.
+SECRET_BOUND_TO = ("endpoint_url", "role_arn")
+SECRET_REQUIRED = "This field is required."
+
+
+def aws_account_secret_check(account: AwsAccount | None, data: dict) -> None:
+    """A new account (``account`` None or unsaved) needs a secret access key.
+
+    On an update a blank or missing secret keeps the stored one (see ``aws_account_update``).
+    The page, the API and the admin all get this one answer.
+    """
+    creating = account is None or account.pk is None
+    if creating and not data.get("secret_access_key"):
+        raise ValidationError({"secret_access_key": [SECRET_REQUIRED]})
+
+
 @transaction.atomic
 def aws_account_create(*, user, **data) -> AwsAccount:
+    aws_account_secret_check(None, data)
     return audited_save(
         AwsAccount(), user=user, data=data, fields=ACCOUNT_FIELDS, secret_fields=ACCOUNT_SECRETS
     )
 
 
+def aws_account_secret_unbound(account: AwsAccount, data: dict) -> list[str]:
+    """The fields whose change in ``data`` clears ``account``'s stored secret (none supplied)."""
+    return secret_unbound(account, data, secret="secret_access_key", bound_to=SECRET_BOUND_TO)
+
+
 @transaction.atomic
 def aws_account_update(*, account: AwsAccount, user, **data) -> AwsAccount:
-    """Update an account. An empty or missing ``secret_access_key`` keeps the stored one."""
-    if not data.get("secret_access_key"):
-        data.pop("secret_access_key", None)
+    """Update an account. An empty or missing ``secret_access_key`` keeps the stored one, unless
+    the endpoint URL or the role changes: then it is cleared unless the same update supplies it."""
+    notes = secret_unbind(account, data, secret="secret_access_key", bound_to=SECRET_BOUND_TO)
     return audited_save(
         account,
         user=user,
@@ -42,6 +65,7 @@ def aws_account_update(*, account: AwsAccount, user, **data) -> AwsAccount:
         fields=ACCOUNT_FIELDS,
         secret_fields=ACCOUNT_SECRETS,
         list_changes=True,
+        secret_notes=notes,
     )
 
 

@@ -50,16 +50,29 @@ def account_create(request):
 def account_edit(request, slug):
     account = get_object_or_404(AwsAccount, slug=slug)
     form = AwsAccountForm(request.POST or None, account=account)
+    unbound: list[str] = []
+
+    def save():
+        unbound.extend(services.aws_account_secret_unbound(account, form.cleaned_data))
+        return services.aws_account_update(account=account, user=request.user, **form.cleaned_data)
+
+    def success(saved):
+        if unbound:
+            messages.warning(
+                request,
+                f"The stored secret access key was cleared because the {' and '.join(unbound)} "
+                "changed; enter it again to use the account there.",
+            )
+        return redirect("accounts")
+
     return form_page(
         request,
         form,
-        save=lambda: services.aws_account_update(
-            account=account, user=request.user, **form.cleaned_data
-        ),
+        save=save,
         template="deployserver/account_form.html",
         context={"account": account},
         kind="AWS account",
-        success="accounts",
+        success=success,
         instance=account,
     )
 

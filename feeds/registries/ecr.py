@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from urllib.parse import urlsplit
 
 from botocore.exceptions import (
@@ -61,33 +58,14 @@ CREDENTIAL_CODES = {
     "AccessDenied",
 }
 
-# Building a boto3 client costs 50-300 ms (service model, endpoint rules): more than parsing a
-# thousand tags. Clients are thread-safe, so each process keeps one per account settings and
-# region, for less than the 5 minutes of validity deployserver.core.aws keeps on assumed-role keys.
-CLIENT_REUSE_SECONDS = 240
-_clients: dict[tuple, tuple[float, Any]] = {}
-_clients_lock = threading.Lock()
-
 
 def ecr_client(account, region: str):
     """An ECR client for ``account`` in ``region``, reused for a few minutes."""
-    key = (account.pk, account.updated_at, region)
-    now = time.monotonic()
-    with _clients_lock:
-        hit = _clients.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-    client = aws.client(account, "ecr", region, **CLIENT_CONFIG)
-    with _clients_lock:
-        for stale in [k for k, (until, _) in _clients.items() if until <= now]:
-            del _clients[stale]
-        _clients[key] = (now + CLIENT_REUSE_SECONDS, client)
-    return client
+    return aws.cached_client(account, "ecr", region, **CLIENT_CONFIG)
 
 
 def clear_clients() -> None:
-    with _clients_lock:
-        _clients.clear()
+    aws.clear_clients()
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,6 @@
 """The lifecycle form and its phase editor (a formset of phases)."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from ..models import Environment, Lifecycle
 from ..selectors import environment_list
@@ -44,7 +43,8 @@ class PhaseForm(forms.Form):
     """One phase of the phase editor. Order and removal come from the formset (ORDER, DELETE).
 
     Environments are plain choices built from one list shared by every phase form, so the page
-    costs one query for them however many phases it shows.
+    costs one query for them however many phases it shows. Which environments a phase may name
+    (each once per lifecycle) is the lifecycle service's rule, shown above the phases.
     """
 
     name = forms.CharField(max_length=100)
@@ -73,16 +73,6 @@ class PhaseForm(forms.Form):
         choices = [(env.pk, env.name) for env in environments]
         self.fields["environments"].choices = choices
         self.fields["automatic_environments"].choices = choices
-
-    def clean_environments(self):
-        # Checkboxes cannot repeat an environment, but a hand-made request can.
-        ids = self.cleaned_data["environments"]
-        repeated = sorted({self.by_id[i].name for i in ids if ids.count(i) > 1})
-        if repeated:
-            raise ValidationError(
-                f"Environment {', '.join(repeated)} is named more than once in this phase."
-            )
-        return ids
 
     def environment_rows(self):
         """Pairs of checkboxes (in the phase, deploy automatically), one per environment."""

@@ -54,7 +54,7 @@ def project_detail(request, slug):
 
 @write_permission("releases.add_project")
 def project_create(request):
-    form = ProjectForm(request.POST or None, default_lifecycle=services.lifecycle_default())
+    form = ProjectForm(request.POST or None, default_lifecycle=selectors.lifecycle_default_get())
     return form_page(
         request,
         form,

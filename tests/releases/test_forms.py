@@ -74,14 +74,15 @@ def test_a_lifecycle_is_created_with_phases_in_the_order_the_editor_left(admin_c
     assert (ship.environment, ship.automatic) == (prod, True)
 
 
-def test_a_phase_naming_one_environment_twice_is_shown_next_to_its_environments(
-    admin_client, dev_prod
-):
+def test_a_phase_naming_one_environment_twice_is_shown_above_the_phases(admin_client, dev_prod):
     dev, prod = dev_prod
     data = phase_post(phases=[{"name": "Build", "environments": [dev, dev]}])
     response = admin_client.post(reverse("lifecycle-create"), data)
     assert response.status_code == 400
-    assert "Environment Dev is named more than once in this phase." in response.content.decode()
+    # The lifecycle service's message, the one the API gives too.
+    assert "Phase 1 (Build): environment Dev is named more than once." in (
+        response.content.decode()
+    )
     assert not Lifecycle.objects.filter(slug="train").exists()
 
 
