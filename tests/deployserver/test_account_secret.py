@@ -9,8 +9,7 @@ from django.urls import reverse
 
 from deployserver.core.models import AuditEvent, AwsAccount
 from deployserver.core.services import SECRET_REQUIRED
-
-from .factories import AwsAccountFactory
+from tests.factories import AwsAccountFactory
 
 pytestmark = pytest.mark.django_db
 

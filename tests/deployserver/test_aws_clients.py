@@ -3,8 +3,7 @@
 import pytest
 
 from deployserver.core import aws
-
-from .factories import AwsAccountFactory
+from tests.factories import AwsAccountFactory
 
 pytestmark = pytest.mark.django_db
 
