@@ -2,7 +2,7 @@
 
 Both are typed: a value that is not a whole number of at least 1 answers 400 naming the
 parameter (never silently the default). A ``page_size`` over ``max_page_size`` is capped; a
-``page`` past the last one answers 404, as DRF documents.
+``page`` past the last one answers 404, as DRF documents; ``page=last`` is the last page.
 """
 
 from rest_framework.exceptions import ValidationError
@@ -35,7 +35,7 @@ class Pagination(PageNumberPagination):
     def get_page_number(self, request, paginator):
         raw = request.query_params.get(self.page_query_param)
         if raw in self.last_page_strings:
-            return raw
+            return paginator.num_pages
         number = _positive_int(request, self.page_query_param)
         return 1 if number is None else number
 

@@ -154,4 +154,4 @@ def test_api_fuzz(seeded):
 
 @pytest.mark.fuzz
 def test_api_fuzz_more(seeded):
-    assert_clean(fuzz(seeded, examples=20))
+    assert_clean(fuzz(seeded, examples=12))
