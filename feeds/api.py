@@ -86,7 +86,11 @@ class FeedFilter(filters.FilterSet):
 
 class PackagesQuerySerializer(serializers.Serializer):
     q = serializers.CharField(
-        required=False, default="", allow_blank=True, help_text="Part of a repository name."
+        required=False,
+        default="",
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="Part of a repository name.",
     )
     refresh = FlagField(help_text="Bypass the cache.")
 
@@ -94,7 +98,11 @@ class PackagesQuerySerializer(serializers.Serializer):
 class VersionsQuerySerializer(serializers.Serializer):
     pre = FlagField(help_text="Include pre-releases.")
     q = serializers.CharField(
-        required=False, default="", allow_blank=True, help_text="Part of a tag."
+        required=False,
+        default="",
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="Part of a tag.",
     )
     limit = serializers.IntegerField(
         required=False,
