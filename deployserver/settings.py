@@ -189,7 +189,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["deployserver.web.permissions.ModelPermissions"],
     "DEFAULT_PAGINATION_CLASS": "deployserver.web.pagination.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["deployserver.web.filters.FilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "deployserver.web.schema.AutoSchema",
     "EXCEPTION_HANDLER": "deployserver.web.api.exception_handler",
     "DEFAULT_PARSER_CLASSES": [
         "deployserver.web.errors.JSONBodyParser",

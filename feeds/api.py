@@ -4,6 +4,7 @@ Package ids may contain ``/`` (``team/api``), so the package routes match the re
 Registry failures answer 502 with the upstream reason; unknown repositories 404.
 """
 
+from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers
@@ -11,13 +12,14 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from deployserver.core.models import AwsAccount
-from deployserver.web.api import ServiceModelViewSet
+from deployserver.web.api import CheckResultSerializer, ServiceModelViewSet
+from deployserver.web.params import FlagField, query_params
+from deployserver.web.schema import UPSTREAM_ERROR
 
 from . import selectors, services
 from .models import Feed
 from .registries import RegistryError
 
-TRUE_VALUES = {"1", "true", "yes", "on"}
 MAX_LIMIT = 10_000
 
 
@@ -71,21 +73,92 @@ class FeedSerializer(serializers.ModelSerializer):
         return bool(obj.password)
 
 
-def _flag(request, name: str) -> bool:
-    return request.query_params.get(name, "").lower() in TRUE_VALUES
+class FeedFilter(filters.FilterSet):
+    q = filters.CharFilter(
+        field_name="name", lookup_expr="icontains", help_text="Part of the name."
+    )
+    feed_type = filters.ChoiceFilter(choices=Feed.FeedType.choices, help_text="Only this type.")
+
+    class Meta:
+        model = Feed
+        fields = ["q", "feed_type"]
 
 
-def _limit(request) -> int | None:
-    raw = request.query_params.get("limit")
-    if raw in (None, ""):
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= MAX_LIMIT:
-        raise exceptions.ValidationError({"limit": [f"Enter a number from 1 to {MAX_LIMIT}."]})
-    return value
+class PackagesQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="Part of a repository name.",
+    )
+    refresh = FlagField(help_text="Bypass the cache.")
+
+
+class VersionsQuerySerializer(serializers.Serializer):
+    pre = FlagField(help_text="Include pre-releases.")
+    q = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        trim_whitespace=False,
+        help_text="Part of a tag.",
+    )
+    limit = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=MAX_LIMIT,
+        help_text="At most this many versions.",
+    )
+    other = FlagField(help_text="Also list tags that are not semver.")
+    refresh = FlagField(help_text="Bypass the cache.")
+
+
+class DigestQuerySerializer(serializers.Serializer):
+    tag = serializers.CharField(help_text="The tag to resolve.")
+
+
+class PackageListSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = serializers.ListField(child=serializers.CharField(), help_text="Package ids.")
+
+
+class VersionSerializer(serializers.Serializer):
+    version = serializers.CharField()
+    tag = serializers.CharField()
+    digest = serializers.CharField(allow_null=True)
+    pushed_at = serializers.DateTimeField(allow_null=True)
+    size = serializers.IntegerField(allow_null=True)
+    prerelease = serializers.BooleanField()
+
+
+class OtherTagSerializer(serializers.Serializer):
+    tag = serializers.CharField()
+    digest = serializers.CharField(allow_null=True)
+    pushed_at = serializers.DateTimeField(allow_null=True)
+    size = serializers.IntegerField(allow_null=True)
+
+
+class VersionListSerializer(serializers.Serializer):
+    feed = serializers.IntegerField()
+    package_id = serializers.CharField()
+    repository = serializers.CharField(help_text="The image repository, without a tag.")
+    fetched_at = serializers.DateTimeField(allow_null=True)
+    cached = serializers.BooleanField(help_text="Whether the listing came from the cache.")
+    count = serializers.IntegerField()
+    results = VersionSerializer(many=True)
+    other = OtherTagSerializer(
+        many=True, required=False, help_text="Tags that are not semver (with ``?other=1``)."
+    )
+
+
+class DigestSerializer(serializers.Serializer):
+    tag = serializers.CharField()
+    digest = serializers.CharField()
+    image_by_tag = serializers.CharField()
+    image_by_digest = serializers.CharField()
 
 
 def _iso(value):
@@ -102,6 +175,7 @@ class FeedViewSet(ServiceModelViewSet):
 
     queryset = selectors.feed_list()
     serializer_class = FeedSerializer
+    filterset_class = FeedFilter
     instance_kwarg = "feed"
     create_service = staticmethod(services.feed_create)
     update_service = staticmethod(services.feed_update)
@@ -117,7 +191,7 @@ class FeedViewSet(ServiceModelViewSet):
             exc = RegistryApiError(exc)
         return super().handle_exception(exc)
 
-    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(request=None, responses={200: CheckResultSerializer, 502: UPSTREAM_ERROR})
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
         """Authenticate against the registry and list it; 502 with the reason when it fails."""
@@ -125,40 +199,37 @@ class FeedViewSet(ServiceModelViewSet):
         return Response({"ok": True, "detail": summary})
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("q", str, description="Part of a repository name."),
-            OpenApiParameter("refresh", bool, description="Bypass the cache."),
-        ],
-        responses={200: OpenApiTypes.OBJECT},
+        parameters=[PackagesQuerySerializer],
+        responses={200: PackageListSerializer, 502: UPSTREAM_ERROR},
+        filters=False,
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def packages(self, request, pk=None):
         """Repositories (package ids) of the feed, sorted by name."""
         feed = self.get_object()
-        names = services.feed_packages(
-            feed, request.query_params.get("q", ""), refresh=_flag(request, "refresh")
-        )
+        params = query_params(PackagesQuerySerializer, request)
+        names = services.feed_packages(feed, params["q"], refresh=params["refresh"])
         return Response({"count": len(names), "results": names})
 
     @extend_schema(
-        parameters=[
-            PACKAGE_ID,
-            OpenApiParameter("pre", bool, description="Include pre-releases."),
-            OpenApiParameter("q", str, description="Part of a tag."),
-            OpenApiParameter("limit", int, description="At most this many versions."),
-            OpenApiParameter("other", bool, description="Also list tags that are not semver."),
-            OpenApiParameter("refresh", bool, description="Bypass the cache."),
-        ],
-        responses={200: OpenApiTypes.OBJECT},
+        parameters=[PACKAGE_ID, VersionsQuerySerializer],
+        responses={200: VersionListSerializer, 502: UPSTREAM_ERROR},
+        filters=False,
     )
-    @action(detail=True, methods=["get"], url_path=r"packages/(?P<package_id>.+)/versions")
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"packages/(?P<package_id>.+)/versions",
+        pagination_class=None,
+        filterset_class=None,
+    )
     def versions(self, request, pk=None, package_id=""):
         """Versions of one repository, newest first by SemVer precedence."""
         feed = self.get_object()
-        q = request.query_params.get("q", "")
-        limit = _limit(request)
-        listing = services.feed_version_listing(feed, package_id, refresh=_flag(request, "refresh"))
-        versions = listing.select(pre=_flag(request, "pre"), q=q, limit=limit)
+        params = query_params(VersionsQuerySerializer, request)
+        q = params["q"]
+        listing = services.feed_version_listing(feed, package_id, refresh=params["refresh"])
+        versions = listing.select(pre=params["pre"], q=q, limit=params["limit"])
         data = {
             "feed": feed.pk,
             "package_id": package_id,
@@ -178,7 +249,7 @@ class FeedViewSet(ServiceModelViewSet):
                 for v in versions
             ],
         }
-        if _flag(request, "other"):
+        if params["other"]:
             data["other"] = [
                 {"tag": t.tag, "digest": t.digest, "pushed_at": _iso(t.pushed_at), "size": t.size}
                 for t in listing.other_tags(q=q)
@@ -186,16 +257,21 @@ class FeedViewSet(ServiceModelViewSet):
         return Response(data)
 
     @extend_schema(
-        parameters=[PACKAGE_ID, OpenApiParameter("tag", str, required=True)],
-        responses={200: OpenApiTypes.OBJECT},
+        parameters=[PACKAGE_ID, DigestQuerySerializer],
+        responses={200: DigestSerializer, 502: UPSTREAM_ERROR},
+        filters=False,
     )
-    @action(detail=True, methods=["get"], url_path=r"packages/(?P<package_id>.+)/digest")
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"packages/(?P<package_id>.+)/digest",
+        pagination_class=None,
+        filterset_class=None,
+    )
     def digest(self, request, pk=None, package_id=""):
         """The digest a tag points at now, and the image references by tag and by digest."""
         feed = self.get_object()
-        tag = request.query_params.get("tag", "").strip()
-        if not tag:
-            raise exceptions.ValidationError({"tag": ["This parameter is required."]})
+        tag = query_params(DigestQuerySerializer, request)["tag"]
         digest = services.feed_resolve_digest(feed, package_id, tag)
         return Response(
             {

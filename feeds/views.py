@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from deployserver.web.pages import confirm_delete, form_page, write_permission
+from deployserver.web.params import query_flag
 
 from . import selectors, services
 from .forms import FeedForm
@@ -18,10 +19,6 @@ from .registries import RegistryError
 
 # Thousands of rows make a page slow to render and useless to read; the filter narrows it.
 UI_VERSION_ROWS = 200
-
-
-def _flag(request, name: str) -> bool:
-    return request.GET.get(name, "") in ("1", "on", "true")
 
 
 @login_required
@@ -35,7 +32,7 @@ def _form_page(request, form, feed, save, success):
         form,
         save=save,
         template="feeds/feed_form.html",
-        context={"feed": feed, "run_test": _flag(request, "test")},
+        context={"feed": feed, "run_test": query_flag(request.GET, "test")},
         kind="Feed",
         success=success,
         instance=feed,
@@ -123,7 +120,7 @@ def feed_repositories(request, pk):
     context = {"feed": feed, "q": request.GET.get("q", "")}
     try:
         context["repositories"] = services.feed_packages(
-            feed, context["q"], refresh=_flag(request, "refresh")
+            feed, context["q"], refresh=query_flag(request.GET, "refresh")
         )
     except RegistryError as exc:
         context["error"] = exc
@@ -144,13 +141,15 @@ def feed_versions(request, pk):
     q = request.GET.get("q", "")
     context = {"feed": feed, "package_id": package_id, "q": q}
     try:
-        listing = services.feed_version_listing(feed, package_id, refresh=_flag(request, "refresh"))
-        versions = listing.select(pre=_flag(request, "pre"), q=q)
+        listing = services.feed_version_listing(
+            feed, package_id, refresh=query_flag(request.GET, "refresh")
+        )
+        versions = listing.select(pre=query_flag(request.GET, "pre"), q=q)
         context.update(
             listing=listing,
             versions=versions[:UI_VERSION_ROWS],
             total=len(versions),
-            other=listing.other_tags(q=q) if _flag(request, "other") else None,
+            other=listing.other_tags(q=q) if query_flag(request.GET, "other") else None,
             repository=services.feed_repository_reference(feed, package_id),
         )
     except RegistryError as exc:

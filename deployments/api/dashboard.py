@@ -1,21 +1,58 @@
 """REST API of the dashboard: projects × environments, the latest deployment in each cell."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from deployserver.web.params import query_params
+
 from .. import selectors
+from ..models import Deployment
+
+
+class DashboardQuerySerializer(serializers.Serializer):
+    project = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Limit to one project slug"
+    )
+
+
+class DashboardEnvironmentSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+class DashboardCellSerializer(serializers.Serializer):
+    deployment = serializers.IntegerField()
+    release = serializers.IntegerField()
+    version = serializers.CharField()
+    state = serializers.ChoiceField(choices=Deployment.State.choices)
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    created_by = serializers.CharField(allow_null=True)
+
+
+class DashboardProjectSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    environments = serializers.DictField(
+        child=DashboardCellSerializer(allow_null=True),
+        help_text="Environment slug → the latest deployment there, or null.",
+    )
+
+
+class DashboardSerializer(serializers.Serializer):
+    environments = DashboardEnvironmentSerializer(many=True)
+    projects = DashboardProjectSerializer(many=True)
 
 
 class DashboardView(APIView):
     """Projects × environments: the latest deployment in each cell."""
 
-    @extend_schema(
-        responses={200: dict},
-        parameters=[OpenApiParameter("project", str, description="Limit to one project slug")],
-    )
+    @extend_schema(parameters=[DashboardQuerySerializer], responses={200: DashboardSerializer})
     def get(self, request):
-        board = selectors.dashboard(project=request.query_params.get("project") or None)
+        project = query_params(DashboardQuerySerializer, request)["project"]
+        board = selectors.dashboard(project=project or None)
         return Response(
             {
                 "environments": [{"slug": e.slug, "name": e.name} for e in board.environments],

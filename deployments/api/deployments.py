@@ -1,12 +1,14 @@
 """REST API of deployments: list (filtered), create, cancel, redeploy and the task log."""
 
+from django_filters import rest_framework as filters
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema
 from rest_framework import fields, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
+from deployserver.web.filters import IntegerFilter
 from releases.models import Environment, Release
 
 from .. import enqueue, logs, selectors, services
@@ -99,8 +101,15 @@ class DeploymentSerializer(serializers.ModelSerializer):
 
 
 class LogQuerySerializer(serializers.Serializer):
-    after = serializers.IntegerField(min_value=0, default=0)
-    limit = serializers.IntegerField(min_value=1, max_value=logs.MAX_PAGE_LINES, default=1000)
+    after = serializers.IntegerField(
+        min_value=0, default=0, help_text="Return the lines after this seq"
+    )
+    limit = serializers.IntegerField(
+        min_value=1,
+        max_value=logs.MAX_PAGE_LINES,
+        default=1000,
+        help_text=f"At most this many lines (1-{logs.MAX_PAGE_LINES})",
+    )
 
 
 class LogLineSerializer(serializers.ModelSerializer):
@@ -117,18 +126,19 @@ class LogPageSerializer(serializers.Serializer):
     lines = LogLineSerializer(many=True)
 
 
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[
-            OpenApiParameter("project", str, description="Only this project (slug)"),
-            OpenApiParameter("environment", str, description="Only this environment (slug)"),
-            OpenApiParameter(
-                "state", str, enum=Deployment.State.values, description="Only this state"
-            ),
-            OpenApiParameter("release", int, description="Only this release (id)"),
-        ]
+class DeploymentFilter(filters.FilterSet):
+    project = filters.CharFilter(field_name="project__slug", help_text="Only this project (slug)")
+    environment = filters.CharFilter(
+        field_name="environment__slug", help_text="Only this environment (slug)"
     )
-)
+    state = filters.ChoiceFilter(choices=Deployment.State.choices, help_text="Only this state")
+    release = IntegerFilter(field_name="release_id", help_text="Only this release (id)")
+
+    class Meta:
+        model = Deployment
+        fields = ["project", "environment", "state", "release"]
+
+
 class DeploymentViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -140,23 +150,10 @@ class DeploymentViewSet(
 
     queryset = selectors.deployment_list()
     serializer_class = DeploymentSerializer
+    filterset_class = DeploymentFilter
 
     def get_queryset(self):
-        qs = selectors.deployment_list()
-        params = self.request.query_params
-        if params.get("project"):
-            qs = qs.filter(project__slug=params["project"])
-        if params.get("environment"):
-            qs = qs.filter(environment__slug=params["environment"])
-        if params.get("state"):
-            qs = qs.filter(state=params["state"])
-        if params.get("release"):
-            qs = (
-                qs.filter(release_id=params["release"])
-                if params["release"].isdigit()
-                else qs.none()
-            )
-        return qs
+        return selectors.deployment_list()
 
     def perform_create(self, serializer):
         try:
@@ -185,14 +182,8 @@ class DeploymentViewSet(
             raise Conflict(str(exc)) from exc
         return Response(self.get_serializer(deployment).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("after", int, description="Return the lines after this seq"),
-            OpenApiParameter("limit", int, description="At most this many lines (1-5000)"),
-        ],
-        responses={200: LogPageSerializer},
-    )
-    @action(detail=True, methods=["get"])
+    @extend_schema(parameters=[LogQuerySerializer], responses={200: LogPageSerializer})
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def log(self, request, pk=None):
         """The task log after line ``after``; ``finished`` says no line will follow."""
         deployment = self.get_object()

@@ -2,6 +2,7 @@
 promote, update its variables), with where each stands in its lifecycle."""
 
 from django.shortcuts import get_object_or_404
+from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -98,6 +99,17 @@ def _env_slugs() -> dict[int, str]:
     return dict(environment_list().values_list("pk", "slug"))
 
 
+class ReleaseFilter(filters.FilterSet):
+    channel = filters.CharFilter(field_name="channel__slug", help_text="Only this channel (slug).")
+    version = filters.CharFilter(
+        lookup_expr="icontains", help_text="Part of the version (any case)."
+    )
+
+    class Meta:
+        model = Release
+        fields = ["channel", "version"]
+
+
 class ProjectReleaseViewSet(
     mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
@@ -105,6 +117,7 @@ class ProjectReleaseViewSet(
 
     serializer_class = ReleaseSerializer
     queryset = Release.objects.all()
+    filterset_class = ReleaseFilter
 
     def project(self) -> Project:
         return get_object_or_404(Project, slug=self.kwargs["slug"])
@@ -116,7 +129,7 @@ class ProjectReleaseViewSet(
         return ReleaseCreateSerializer if self.action == "create" else ReleaseSerializer
 
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.get_queryset())
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         context = {
             **self.get_serializer_context(),
             "reached": selectors.releases_reached(page),

@@ -1,11 +1,13 @@
 """REST API of the core: AWS accounts and audit events."""
 
+from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from deployserver.web.api import ServiceModelViewSet
+from deployserver.web.api import CheckResultSerializer, ServiceModelViewSet
+from deployserver.web.schema import UPSTREAM_ERROR
 
 from . import services
 from .aws import account_check
@@ -58,7 +60,7 @@ class AwsAccountViewSet(ServiceModelViewSet):
     update_service = staticmethod(services.aws_account_update)
     delete_service = staticmethod(services.aws_account_delete)
 
-    @extend_schema(request=None, responses={200: dict})
+    @extend_schema(request=None, responses={200: CheckResultSerializer, 502: UPSTREAM_ERROR})
     @action(detail=True, methods=["post"])
     def test(self, request, pk=None):
         """Check the credentials with STS GetCallerIdentity."""
@@ -83,15 +85,19 @@ class AuditEventSerializer(serializers.ModelSerializer):
         ]
 
 
+class AuditEventFilter(filters.FilterSet):
+    object_type = filters.CharFilter(
+        help_text="Only events of this model (``app_label.model``), e.g. releases.environment."
+    )
+
+    class Meta:
+        model = AuditEvent
+        fields = ["object_type"]
+
+
 class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Audit events, newest first. Filter with ``?object_type=releases.environment``."""
 
     serializer_class = AuditEventSerializer
-    queryset = AuditEvent.objects.all()
-
-    def get_queryset(self):
-        qs = AuditEvent.objects.order_by("-created_at", "-id")
-        object_type = self.request.query_params.get("object_type")
-        if object_type:
-            qs = qs.filter(object_type=object_type)
-        return qs
+    queryset = AuditEvent.objects.order_by("-created_at", "-id")
+    filterset_class = AuditEventFilter

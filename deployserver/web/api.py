@@ -9,13 +9,27 @@ import logging
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
-from rest_framework import exceptions, status, viewsets
+from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from deployserver.core.aws import AwsError
 
 log = logging.getLogger(__name__)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every refusal but a validation error: ``{"detail": "..."}`` (AWS failures add a code)."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField(required=False, help_text="AWS error code (502 only).")
+
+
+class CheckResultSerializer(serializers.Serializer):
+    """The answer of a credentials check that passed (a failed one answers 502)."""
+
+    ok = serializers.BooleanField()
+    detail = serializers.CharField()
 
 
 def validation_error_data(exc: DjangoValidationError):

@@ -5,11 +5,13 @@ a stale ``version`` answers 409) and ``/api/projects/{slug}/process/preview/?env
 """
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from deployserver.web.params import query_params
+from deployserver.web.schema import CONFLICT, UPSTREAM_ERROR
 from feeds.registries import RegistryError
 
 from ..models import DeploymentProcess, Environment, Project
@@ -26,6 +28,44 @@ class ProcessSerializer(serializers.Serializer):
     steps = serializers.ListField(child=serializers.JSONField())
 
 
+class ProcessResponseSerializer(serializers.Serializer):
+    project = serializers.CharField(help_text="Project slug.")
+    version = serializers.IntegerField(help_text="Send it back with a PUT.")
+    steps = serializers.ListField(child=serializers.JSONField())
+
+
+class PreviewQuerySerializer(serializers.Serializer):
+    environment = serializers.CharField(help_text="Environment slug.")
+
+
+class PreviewPackageSerializer(serializers.Serializer):
+    package_id = serializers.CharField()
+    version = serializers.CharField()
+    image = serializers.CharField()
+    digest = serializers.CharField(allow_blank=True)
+    feed_id = serializers.CharField(allow_blank=True)
+
+
+class PreviewStepSerializer(serializers.Serializer):
+    """One step, with the plan of its step type (the requests it would send) alongside."""
+
+    name = serializers.CharField()
+    type = serializers.CharField()
+    packages = serializers.DictField(child=PreviewPackageSerializer(), help_text="By reference.")
+
+
+class PreviewEnvironmentSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+class PreviewSerializer(serializers.Serializer):
+    project = serializers.CharField()
+    environment = PreviewEnvironmentSerializer()
+    package_versions = serializers.CharField()
+    steps = PreviewStepSerializer(many=True)
+
+
 def process_data(process: DeploymentProcess) -> dict:
     return {"project": process.project.slug, "version": process.version, "steps": process.steps}
 
@@ -35,11 +75,13 @@ class ProjectProcessView(APIView):
 
     queryset = DeploymentProcess.objects.none()
 
-    @extend_schema(responses=ProcessSerializer)
+    @extend_schema(responses=ProcessResponseSerializer)
     def get(self, request, slug):
         return Response(process_data(process_for(get_object_or_404(Project, slug=slug))))
 
-    @extend_schema(request=ProcessSerializer, responses=ProcessSerializer)
+    @extend_schema(
+        request=ProcessSerializer, responses={200: ProcessResponseSerializer, 409: CONFLICT}
+    )
     def put(self, request, slug):
         project = get_object_or_404(Project, slug=slug)
         data = validated(ProcessSerializer(data=request.data))
@@ -72,13 +114,19 @@ class ProjectProcessPreviewView(APIView):
 
     queryset = DeploymentProcess.objects.none()
 
-    @extend_schema(parameters=[OpenApiParameter("environment", str, required=True)], responses=dict)
+    @extend_schema(
+        parameters=[PreviewQuerySerializer],
+        responses={200: PreviewSerializer, 502: UPSTREAM_ERROR},
+    )
     def get(self, request, slug):
         project = get_object_or_404(Project, slug=slug)
-        env_slug = request.query_params.get("environment", "")
+        if not request.query_params.get("environment"):
+            message = "Give ?environment=<slug>."
+            return Response({"environment": [message]}, status=status.HTTP_400_BAD_REQUEST)
+        env_slug = query_params(PreviewQuerySerializer, request)["environment"]
         environment = Environment.objects.filter(slug=env_slug).first()
         if environment is None:
-            message = f"No environment '{env_slug}'." if env_slug else "Give ?environment=<slug>."
+            message = f"No environment '{env_slug}'."
             return Response({"environment": [message]}, status=status.HTTP_400_BAD_REQUEST)
         try:
             preview = process_preview(project=project, environment=environment)

@@ -1,5 +1,6 @@
 """REST API for projects: ``/api/projects/``."""
 
+from django_filters import rest_framework as filters
 from rest_framework import serializers
 
 from deployserver.web.api import ServiceModelViewSet
@@ -24,9 +25,19 @@ class ProjectSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
+class ProjectFilter(filters.FilterSet):
+    name = filters.CharFilter(lookup_expr="icontains", help_text="Part of the name (any case).")
+    lifecycle = filters.CharFilter(field_name="lifecycle__slug", help_text="Lifecycle slug.")
+
+    class Meta:
+        model = Project
+        fields = ["name", "lifecycle"]
+
+
 class ProjectViewSet(ServiceModelViewSet):
     queryset = selectors.project_list()
     serializer_class = ProjectSerializer
+    filterset_class = ProjectFilter
     lookup_field = "slug"
     instance_kwarg = "project"
     create_service = staticmethod(services.project_create)

@@ -47,6 +47,11 @@ class VariableSetSerializer(serializers.Serializer):
     )
 
 
+class VariableSetResponseSerializer(serializers.Serializer):
+    project = serializers.CharField(help_text="Project slug.")
+    variables = VariableSerializer(many=True)
+
+
 def variables_response(project: Project) -> Response:
     rows = variable_rows(project)
     for row in rows:
@@ -61,11 +66,11 @@ class ProjectVariablesView(APIView):
 
     queryset = Variable.objects.none()
 
-    @extend_schema(responses=VariableSetSerializer)
+    @extend_schema(responses=VariableSetResponseSerializer)
     def get(self, request, slug):
         return variables_response(get_object_or_404(Project, slug=slug))
 
-    @extend_schema(request=VariableSetSerializer, responses=VariableSetSerializer)
+    @extend_schema(request=VariableSetSerializer, responses=VariableSetResponseSerializer)
     def put(self, request, slug):
         project = get_object_or_404(Project, slug=slug)
         data = validated(VariableSetSerializer(data=request.data))
