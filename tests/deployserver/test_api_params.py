@@ -66,18 +66,20 @@ def test_releases_filter_by_channel(admin_api, bare_project):
     assert admin_api.get("/api/projects/bare/releases/?channel=other").json()["results"] == []
 
 
-def test_feeds_filter_by_part_of_the_name(admin_api, ecr_feed):
-    assert [f["id"] for f in admin_api.get("/api/feeds/?q=ec").json()["results"]] == [ecr_feed.pk]
+def test_feeds_filter_by_part_of_the_name(admin_api, release_feed):
+    assert [f["id"] for f in admin_api.get("/api/feeds/?q=ec").json()["results"]] == [
+        release_feed.pk
+    ]
     assert admin_api.get("/api/feeds/?q=nothing").json()["results"] == []
     assert admin_api.get("/api/feeds/?feed_type=bogus").status_code == 400
 
 
-def test_feed_flags_that_are_not_flag_values_are_a_400(admin_api, ecr_feed):
-    url = f"/api/feeds/{ecr_feed.pk}/packages/hello-color/versions/"
+def test_feed_flags_that_are_not_flag_values_are_a_400(admin_api, release_feed):
+    url = f"/api/feeds/{release_feed.pk}/packages/hello-color/versions/"
     assert admin_api.get(url, {"pre": "yes"}).status_code == 200
     response = admin_api.get(url, {"pre": "maybe"})
     assert response.status_code == 400 and "pre" in response.json()
-    response = admin_api.get(f"/api/feeds/{ecr_feed.pk}/packages/", {"refresh": "2"})
+    response = admin_api.get(f"/api/feeds/{release_feed.pk}/packages/", {"refresh": "2"})
     assert response.status_code == 400 and "refresh" in response.json()
 
 
