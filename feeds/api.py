@@ -52,21 +52,7 @@ class FeedSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Feed
-        fields = [
-            "id",
-            "name",
-            "slug",
-            "feed_type",
-            "account",
-            "region",
-            "registry_id",
-            "url",
-            "username",
-            "password",
-            "has_password",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *services.FEED_FIELDS, "has_password", "created_at", "updated_at"]
         read_only_fields = ["created_at", "updated_at"]
 
     def get_has_password(self, obj) -> bool:

@@ -20,17 +20,7 @@ class AwsAccountAdminForm(forms.ModelForm):
 
     class Meta:
         model = AwsAccount
-        fields = [
-            "name",
-            "slug",
-            "description",
-            "access_key_id",
-            "secret_access_key",
-            "region",
-            "role_arn",
-            "external_id",
-            "endpoint_url",
-        ]
+        fields = list(services.ACCOUNT_FIELDS)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
