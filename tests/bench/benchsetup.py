@@ -23,6 +23,8 @@ def setup_django(**defaults: str) -> None:
         "DEPLOYSERVER_MASTER_KEY": (ROOT / "tests/master.key").read_text().strip(),
         "CACHE_URL": "locmemcache://",
         "CELERY_BROKER_URL": "memory://",
+        # The benchmarks' moto servers and registries listen on loopback.
+        "DEPLOYSERVER_ENDPOINT_POLICY": "any",
         **defaults,
     }
     for name, value in values.items():

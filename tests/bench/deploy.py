@@ -32,6 +32,7 @@ os.environ.setdefault("SECRET_KEY", "bench")
 os.environ.setdefault("DEPLOYSERVER_MASTER_KEY", (ROOT / "tests/master.key").read_text().strip())
 os.environ.setdefault("CACHE_URL", "locmemcache://")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("DEPLOYSERVER_ENDPOINT_POLICY", "any")  # moto listens on loopback
 os.environ["CELERY_TASK_DEFAULT_QUEUE"] = "deployserver-bench"
 os.environ["DEPLOYSERVER_ROLLOUT_POLL_SECONDS"] = str(POLL)
 os.environ["DEPLOYSERVER_SANDBOX_ROLLOUT_SECONDS"] = str(ROLLOUT)

@@ -38,6 +38,7 @@ def setup_django(workdir: Path) -> None:
     os.environ.setdefault("SECRET_KEY", "bench-secret-key")
     os.environ.setdefault("DEPLOYSERVER_MASTER_KEY", Fernet.generate_key().decode())
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.setdefault("DEPLOYSERVER_ENDPOINT_POLICY", "any")  # moto and registry on loopback
     import django
 
     django.setup()
