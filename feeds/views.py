@@ -10,7 +10,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from deployserver.web.pages import confirm_delete, form_page, write_permission
+from deployserver.web.pages import (
+    confirm_delete,
+    form_page,
+    warn_secret_cleared,
+    write_permission,
+)
 from deployserver.web.params import query_flag
 
 from . import selectors, services
@@ -68,12 +73,7 @@ def feed_edit(request, pk):
         return services.feed_update(feed=feed, user=request.user, **form.cleaned_data)
 
     def success(saved):
-        if unbound:
-            messages.warning(
-                request,
-                f"The stored password was cleared because the {' and '.join(unbound)} "
-                "changed; enter it again to use it there.",
-            )
+        warn_secret_cleared(request, unbound, "password", use="it")
         return _after_save(request, saved)
 
     return _form_page(request, form, feed, save=save, success=success)

@@ -12,7 +12,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from deployserver.web.pages import add_service_errors, confirm_delete, form_page, write_permission
+from deployserver.web.pages import (
+    add_service_errors,
+    confirm_delete,
+    form_page,
+    warn_secret_cleared,
+    write_permission,
+)
 
 from . import services
 from .aws import AwsError, account_check
@@ -57,12 +63,7 @@ def account_edit(request, slug):
         return services.aws_account_update(account=account, user=request.user, **form.cleaned_data)
 
     def success(saved):
-        if unbound:
-            messages.warning(
-                request,
-                f"The stored secret access key was cleared because the {' and '.join(unbound)} "
-                "changed; enter it again to use the account there.",
-            )
+        warn_secret_cleared(request, unbound, "secret access key", use="the account")
         return redirect("accounts")
 
     return form_page(

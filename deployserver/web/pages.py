@@ -93,6 +93,16 @@ def form_page(
     return render_form(request, template, form, context)
 
 
+def warn_secret_cleared(request, unbound: list[str], secret: str, *, use: str) -> None:
+    """Tell the user a stored secret was cleared because what it was bound to changed."""
+    if unbound:
+        messages.warning(
+            request,
+            f"The stored {secret} was cleared because the {' and '.join(unbound)} changed; "
+            f"enter it again to use {use} there.",
+        )
+
+
 def confirm_delete(request, *, obj, kind: str, delete, cancel_url: str, success_url: str):
     """A confirmation page; on POST run ``delete`` and show a refusal in place if it raises.
 
