@@ -1,5 +1,15 @@
 """The deployment engine: claim a queued deployment, run its release's steps, record the end.
 
+A deployment holds a worker only while AWS calls for it are in flight. Its steps run in short
+turns (``deployments.runners``): a worker claims the deployment and runs steps until one has
+something to follow (a rollout); the deployment then *waits* (``phase='waiting'``, its
+``cursor`` saying what it follows, ``next_check_at`` when to look) and the worker is free.
+*Check rounds* (``deployments_check``: sent for the time the next check is due, and by beat
+every few seconds) claim every due deployment, earliest first, with ``SKIP LOCKED`` — rounds on
+several workers share the work, never the same deployment — let each step type check all of its
+waits at once (one DescribeServices per 10 services of a cluster) and either put a deployment
+back to waiting or carry it on (next step, rollback, end) in the same round.
+
 Rules kept here, whoever calls:
 
 - **Only a queued deployment starts**, by a conditional UPDATE (``… WHERE state='queued'``): a
@@ -10,8 +20,15 @@ Rules kept here, whoever calls:
   The claim holds the project's row lock for a moment so two workers cannot both decide "free".
   One that must wait simply exits; whoever frees the slot (a finished run, the reaper) enqueues
   the next in line, so none is lost and the order is kept.
-- **A heartbeat** is written every few seconds by a ticker thread (which also flushes the log);
-  the reaper (``deployment_reap``, run by beat) fails deployments whose heartbeat went stale.
+- **A heartbeat** is written every few seconds by a ticker thread (which also flushes the log)
+  for every deployment a worker holds (``acting`` or ``checking``); the reaper
+  (``deployment_reap``, run by beat) fails one whose action's heartbeat went stale ("worker
+  lost": an action may have been half done), and hands a check whose round died back to the
+  waiting (a check only reads). A *waiting* deployment is never lost: it has no worker to lose,
+  and resumes at the next round after an outage (failing by wall clock if its timeout passed).
+- **Nothing is done twice**: a round claims a waiting deployment by a conditional UPDATE, so a
+  duplicated or redelivered round finds nothing to do; only a worker that took the deployment
+  (``acting``) registers or updates anything.
 - **No queued deployment is stranded**: the dispatcher (``deployment_dispatch``, run by beat)
   sends again the run of a queue head whose message never reached the queue or may be lost.
 - **Every end is recorded**: success, failure with a clear message (AWS's own for AWS errors),
@@ -23,12 +40,16 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
+from collections.abc import Sequence
 from datetime import timedelta
+from functools import cached_property
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.cache import cache
 from django.db import close_old_connections, connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.utils import timezone
 
 from deployserver.core.aws import AwsError
@@ -38,14 +59,23 @@ from releases.steps import StepValidationError
 from releases.substitution import SubstitutionError
 from releases.variables import secrets_to_mask, variables_resolve
 
-from .enqueue import broker_connection, enqueue, enqueue_after_commit
-from .exceptions import DeploymentCancelled, DeploymentLost, RolloutCancelled, StepFailed
+from .enqueue import broker_connection, check_soon, enqueue, enqueue_after_commit
+from .exceptions import DeploymentCancelled, DeploymentLost, StepFailed
 from .logs import LogWriter, log_append
 from .models import Deployment, LogLine
-from .runners import runner_for
+from .runners import Check, CheckRound, runner_for
 from .services import deployment_auto_deploy
 
 logger = logging.getLogger(__name__)
+
+EXECUTING, WAITING = Deployment.State.EXECUTING, Deployment.Phase.WAITING
+ACTING, CHECKING = Deployment.Phase.ACTING, Deployment.Phase.CHECKING
+
+# A round takes at most this many due deployments; more due at once are left to the next round
+# (sent at once), so one round never holds a worker for long and several workers share a burst.
+ROUND_LIMIT = 250
+
+LAST_ROUND_KEY = "deployserver:engine:last-check-round"
 
 
 # Queue and mutex ------------------------------------------------------------------------------
@@ -88,6 +118,8 @@ def deployment_claim(deployment_id: int, *, worker: str = "") -> Deployment | No
         now = timezone.now()
         taken = Deployment.objects.filter(pk=deployment_id, state=Deployment.State.QUEUED).update(
             state=Deployment.State.EXECUTING,
+            phase=ACTING,
+            cursor={"step": 0},
             started_at=now,
             heartbeat_at=now,
             worker=worker[:200],
@@ -104,36 +136,55 @@ def deployment_claim(deployment_id: int, *, worker: str = "") -> Deployment | No
 
 
 def deployment_execute(deployment_id: int, *, worker: str = "") -> str | None:
-    """Run one deployment if it is queued and its turn has come; returns its final state."""
+    """Start one deployment if it is queued and its turn has come: run its steps until one has
+    a rollout to follow. Returns its state then (``executing`` while it waits), or ``None``."""
     deployment = deployment_claim(deployment_id, worker=worker)
     if deployment is None:
         return None
-    return DeploymentRun(deployment).execute()
+    run = DeploymentRun(deployment, worker=worker)
+    with Ticker([run]):
+        return run.start()
 
 
-# One run --------------------------------------------------------------------------------------
+# Turns of one deployment ------------------------------------------------------------------------
 
 
 class Ticker(threading.Thread):
-    """Flushes the log every 0.25 s and writes the heartbeat every few seconds."""
+    """While a worker holds deployments (an action, or a check round): flushes their logs every
+    0.25 s and writes their heartbeat every few seconds. A context manager."""
 
-    def __init__(self, run: DeploymentRun):
-        super().__init__(name=f"deployment-{run.deployment.pk}", daemon=True)
-        self.run_ = run
+    flush_seconds = 0.25
+
+    def __init__(self, runs: Sequence[DeploymentRun]):
+        super().__init__(name=f"deployments-{','.join(str(r.deployment.pk) for r in runs[:5])}")
+        self.daemon = True
+        self.runs = list(runs)
         self.stopped = threading.Event()
+
+    def __enter__(self) -> Ticker:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
 
     def run(self) -> None:
         beat_every = settings.DEPLOYSERVER_HEARTBEAT_SECONDS
         next_beat = time.monotonic() + beat_every
         try:
-            while not self.stopped.wait(self.run_.flush_seconds):
+            while not self.stopped.wait(self.flush_seconds):
                 try:
-                    self.run_.log.flush()
+                    for run in self.runs:
+                        run.log.flush()
                     if time.monotonic() >= next_beat:
                         next_beat = time.monotonic() + beat_every
-                        self.run_.heartbeat()
+                        Deployment.objects.filter(
+                            pk__in=[r.deployment.pk for r in self.runs],
+                            state=EXECUTING,
+                            phase__in=[ACTING, CHECKING],
+                        ).update(heartbeat_at=timezone.now())
                 except Exception:  # noqa: BLE001 - a failed beat is retried next tick
-                    logger.exception("deployment %s: log flush or heartbeat failed", self.name)
+                    logger.exception("%s: log flush or heartbeat failed", self.name)
                     close_old_connections()
         finally:
             connection.close()
@@ -141,28 +192,47 @@ class Ticker(threading.Thread):
     def stop(self) -> None:
         self.stopped.set()
         self.join(timeout=10)
+        for run in self.runs:
+            run.log.flush()
+
+
+# The masked values of a deployment never change (its release's snapshot, its environment):
+# worked out once per worker process and kept for the check rounds that follow it.
+_SECRETS: OrderedDict[int, list[str]] = OrderedDict()
+_SECRETS_KEPT = 1000
 
 
 class DeploymentRun:
-    """The steps of one claimed deployment, with its log, heartbeat and outputs."""
+    """One turn of a deployment a worker holds: its steps, log, outputs and cursor."""
 
-    flush_seconds = 0.25
-
-    def __init__(self, deployment: Deployment):
+    def __init__(self, deployment: Deployment, *, worker: str = ""):
         self.deployment = deployment
         self.release = deployment.release
         self.project = deployment.release.project
         self.environment = deployment.environment
-        self.specs = release_variable_specs(self.release)
-        # The release's sensitive values and every text its process computes from them.
-        self.secrets = secrets_to_mask(
-            self.specs,
-            variables_resolve(self.specs, self.environment.pk),
-            [step.get("properties") or {} for step in self.release.process_snapshot],
-        )
-        self.log = LogWriter(deployment.pk, self.secrets)
+        self.worker = worker
+        self.log = LogWriter(deployment.pk, lambda: self.secrets)
         self.outputs: dict = dict(deployment.outputs or {})
+        self.cursor: dict = dict(deployment.cursor or {})
         self.lost = False
+
+    @cached_property
+    def specs(self):
+        return release_variable_specs(self.release)
+
+    @cached_property
+    def secrets(self) -> list[str]:
+        """The release's sensitive values and every text its process computes from them."""
+        pk = self.deployment.pk
+        if pk not in _SECRETS:
+            _SECRETS[pk] = secrets_to_mask(
+                self.specs,
+                variables_resolve(self.specs, self.environment.pk),
+                [step.get("properties") or {} for step in self.release.process_snapshot],
+            )
+            while len(_SECRETS) > _SECRETS_KEPT:
+                _SECRETS.popitem(last=False)
+        return _SECRETS[pk]
 
     # Called by steps -------------------------------------------------------------------------
 
@@ -190,30 +260,48 @@ class DeploymentRun:
         if self.cancel_requested():
             raise DeploymentLost() if self.lost else DeploymentCancelled()
 
-    def heartbeat(self) -> None:
-        alive = Deployment.objects.filter(
-            pk=self.deployment.pk, state=Deployment.State.EXECUTING
-        ).update(heartbeat_at=timezone.now())
-        if not alive:
-            self.lost = True
+    # Turns -----------------------------------------------------------------------------------
 
-    # The run ---------------------------------------------------------------------------------
-
-    def execute(self) -> str:
+    def start(self) -> str:
+        """The first turn: announce the deployment and run steps from the first."""
         d = self.deployment
-        ticker = Ticker(self)
-        ticker.start()
+        who = d.created_by.get_username() if d.created_by else "the system"
+        self.log.highlight(
+            f"Deploying {self.project.name} {self.release.version} to "
+            f"{self.environment.name} (deployment {d.pk}, {d.trigger}, queued by {who})."
+        )
+        return self._turn(lambda: self._steps_from(0))
+
+    def resume(self, check: Check) -> str:
+        """After a check of what the current step waits for: wait again, fail, or go on."""
+        index = self.cursor.get("step", 0)
+        self.log.step = self._step_name(index)
+        if check.wait is not None:
+            self.log.flush()
+            self._hand_back(CHECKING, index, check.wait, schedule=False)  # the round schedules
+            return EXECUTING
+        if check.failed is not None:
+            return self._turn(lambda: _raise(StepFailed(check.failed)))
+        # The step is over: take the deployment as an action before the next step's AWS calls.
+        taken = Deployment.objects.filter(
+            pk=self.deployment.pk, state=EXECUTING, phase=CHECKING
+        ).update(phase=ACTING, heartbeat_at=timezone.now(), worker=self.worker[:200])
+        if not taken:
+            self.log.flush()
+            return Deployment.objects.values_list("state", flat=True).get(pk=self.deployment.pk)
+        return self._turn(lambda: self._steps_from(index + 1))
+
+    def cancel_waiting(self) -> str:
+        """End a deployment whose cancel was asked while it waited (seen by a check round)."""
+        return self._turn(lambda: _raise(DeploymentCancelled()))
+
+    def _turn(self, body) -> str:
+        """Run ``body`` (steps until one waits: returns True then) and record how it ended."""
+        d = self.deployment
         state, error = Deployment.State.FAILED, ""
         try:
-            who = d.created_by.get_username() if d.created_by else "the system"
-            self.log.highlight(
-                f"Deploying {self.project.name} {self.release.version} to "
-                f"{self.environment.name} (deployment {d.pk}, {d.trigger}, queued by {who})."
-            )
-            try:
-                self._run_steps()
-            except RolloutCancelled:
-                raise DeploymentLost() if self.lost else DeploymentCancelled() from None
+            if body():
+                return EXECUTING
             state = Deployment.State.SUCCESS
             self.log.step = ""
             self.log.highlight(
@@ -227,10 +315,16 @@ class DeploymentRun:
                 .values_list("cancel_requested_by", flat=True)
                 .first()
             ) or "someone"
-            error = f"Cancelled by {who} while executing."
+            if self.cursor.get("wait"):
+                error = (
+                    f"Cancelled by {who} while waiting for the rollout. The service was left as "
+                    "it is: ECS goes on with the rollout (redeploy the previous release to go "
+                    "back)."
+                )
+            else:
+                error = f"Cancelled by {who} while executing."
             self.log.warning(error)
         except DeploymentLost:
-            ticker.stop()
             self.log.flush()
             logger.warning("deployment %s was ended by someone else; stopping", d.pk)
             return Deployment.State.FAILED
@@ -245,29 +339,54 @@ class DeploymentRun:
             error = f"Internal error: {type(exc).__name__}: {exc}"
             self.log.error(error)
         finally:
-            if ticker.is_alive():
-                ticker.stop()
             self.log.flush()
         return self._finish(state, self.log.mask(error))
 
-    def _run_steps(self) -> None:
+    def _step_name(self, index: int) -> str:
+        steps = self.release.process_snapshot or []
+        return steps[index].get("name", f"Step {index + 1}") if index < len(steps) else ""
+
+    def _steps_from(self, first: int) -> bool:
+        """Run the steps from ``first``; True when one waits (the deployment is handed back)."""
         steps = self.release.process_snapshot or []
         if not steps:
             raise StepFailed(f"Release {self.release.version} has no steps to run.")
-        for index, step in enumerate(steps, start=1):
+        for index in range(first, len(steps)):
+            step = steps[index]
             self.check_cancel()
-            self.log.step = step.get("name", f"Step {index}")
+            self.cursor = {"step": index}
+            self.log.step = self._step_name(index)
             runner = runner_for(step.get("type"))
             if runner is None:
                 raise StepFailed(f"Step {self.log.step}: unknown step type '{step.get('type')}'.")
-            self.log.highlight(f"Step {index} of {len(steps)}: {self.log.step}")
-            runner(self, step)
+            self.log.highlight(f"Step {index + 1} of {len(steps)}: {self.log.step}")
+            wait = runner.start(self, step)
+            if wait is not None:
+                self.log.flush()  # every line of the action is in before anyone else writes
+                if not self._hand_back(ACTING, index, wait):
+                    raise DeploymentLost()
+                return True
+        return False
+
+    def _hand_back(self, held: str, index: int, wait: dict, *, schedule: bool = True) -> bool:
+        """Let the deployment wait for its next check; False if it was no longer ours."""
+        due = timezone.now() + timedelta(seconds=settings.DEPLOYSERVER_ROLLOUT_POLL_SECONDS)
+        self.cursor = {"step": index, "wait": wait}
+        waiting = Deployment.objects.filter(
+            pk=self.deployment.pk, state=EXECUTING, phase=held
+        ).update(phase=WAITING, next_check_at=due, cursor=self.cursor)
+        if waiting and schedule:
+            check_soon(due)
+        return bool(waiting)
 
     def _finish(self, state: str, error: str) -> str:
         d = self.deployment
         with transaction.atomic():
             ended = Deployment.objects.filter(pk=d.pk, state=Deployment.State.EXECUTING).update(
                 state=state,
+                phase=Deployment.Phase.NONE,
+                next_check_at=None,
+                cursor={"step": self.cursor.get("step", 0)},
                 finished_at=timezone.now(),
                 error=error[:5000],
                 outputs=self.outputs,
@@ -283,20 +402,167 @@ class DeploymentRun:
         return state
 
 
+def _raise(exc: Exception):
+    raise exc
+
+
+# Check rounds --------------------------------------------------------------------------------
+
+
+def _claim_due(worker: str, limit: int) -> list[int]:
+    """Take the due waiting deployments, earliest due first, that no other round has taken."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Deployment.objects.select_for_update(skip_locked=True)
+            .filter(state=EXECUTING, phase=WAITING, next_check_at__lte=now)
+            .order_by("next_check_at", "pk")
+            .values_list("pk", flat=True)[:limit]
+        )
+        if ids:
+            Deployment.objects.filter(pk__in=ids).update(
+                phase=CHECKING, heartbeat_at=now, worker=worker[:200]
+            )
+    return ids
+
+
+def deployments_check(*, worker: str = "", limit: int = ROUND_LIMIT) -> dict:
+    """One check round: every due waiting deployment (at most ``limit``), batched per step
+    type; then the next round is sent for when the next check is due. Returns its figures."""
+    started = time.monotonic()
+    ids = _claim_due(worker, limit)
+    figures = {"rollouts": len(ids), "calls": {}, "groups": 0}
+    if ids:
+        deployments = Deployment.objects.select_related(
+            "release", "release__project", "environment", "created_by"
+        ).filter(pk__in=ids)
+        runs = sorted(
+            (DeploymentRun(d, worker=worker) for d in deployments),
+            key=lambda r: (r.deployment.next_check_at, r.deployment.pk),
+        )
+        with Ticker(runs):
+            figures.update(_check_runs(runs))
+        figures["seconds"] = round(time.monotonic() - started, 3)
+        figures["at"] = timezone.now().isoformat()
+        logger.info(
+            "check round: %s rollouts in %s groups, AWS calls %s, %.2f s",
+            figures["rollouts"],
+            figures["groups"],
+            figures["calls"] or "none",
+            figures["seconds"],
+        )
+        try:
+            cache.set(LAST_ROUND_KEY, figures, timeout=3600)
+        except Exception:  # noqa: BLE001 - the figures are for operators; a round never fails on them
+            logger.warning("could not record the check round's figures", exc_info=True)
+    nxt = (
+        Deployment.objects.filter(state=EXECUTING, phase=WAITING)
+        .aggregate(due=Min("next_check_at"))
+        .get("due")
+    )
+    if nxt is not None:
+        check_soon(nxt)
+    return figures
+
+
+def _check_runs(runs: list[DeploymentRun]) -> dict:
+    by_type: dict[str, list] = {}
+    for run in runs:
+        if run.deployment.cancel_requested_at is not None:
+            run.cancel_waiting()
+            continue
+        index = run.cursor.get("step", 0)
+        steps = run.release.process_snapshot or []
+        step = steps[index] if index < len(steps) else {}
+        by_type.setdefault(step.get("type") or "", []).append((run, step, run.cursor["wait"]))
+    calls: dict[str, int] = {}
+    groups = 0
+    for step_type, items in by_type.items():
+        runner = runner_for(step_type)
+        round_ = CheckRound()
+        try:
+            if runner is None or runner.check is None:
+                raise StepFailed(f"Step type '{step_type}' cannot be waited for.")
+            checks = runner.check(items, round_)
+        except Exception as exc:  # noqa: BLE001 - every end is recorded, never "executing"
+            logger.exception("check round of %s failed", step_type or "unknown steps")
+            checks = [Check(failed=f"Internal error: {type(exc).__name__}: {exc}")] * len(items)
+        for (run, _, _), check in zip(items, checks, strict=True):
+            _note_round(run, check, round_)
+            run.resume(check)
+        for name, count in round_.calls.items():
+            calls[name] = calls.get(name, 0) + count
+        groups += round_.groups
+    return {"calls": calls, "groups": groups}
+
+
+def _note_round(run: DeploymentRun, check: Check, round_: CheckRound) -> None:
+    """A verbose line when the AWS calls a check round costs change (not on every round)."""
+    described = round_.calls.get("DescribeServices", 0)
+    wait = check.wait if check.wait is not None else run.cursor.get("wait") or {}
+    if wait.get("round_calls") == described:
+        return
+    others = ", ".join(f"{k} {v}" for k, v in round_.calls.items() if k != "DescribeServices")
+    run.log.verbose(
+        f"Checked in a round of {described} DescribeServices call(s) for {round_.groups} "
+        f"cluster(s); other AWS calls this round: {others or 'none'}."
+    )
+    if check.wait is not None:
+        check.wait["round_calls"] = described
+
+
+def engine_status() -> dict:
+    """What operators watch: deployments executing, waiting, acting, checks overdue."""
+    now = timezone.now()
+    overdue_after = max(10.0, 3 * settings.DEPLOYSERVER_ROLLOUT_POLL_SECONDS)
+    executing = Deployment.objects.filter(state=EXECUTING)
+    counts = executing.aggregate(
+        executing=Count("pk"),
+        acting=Count("pk", filter=Q(phase__in=[ACTING, Deployment.Phase.NONE])),
+        waiting=Count("pk", filter=Q(phase=WAITING)),
+        checking=Count("pk", filter=Q(phase=CHECKING)),
+        checks_overdue=Count(
+            "pk",
+            filter=Q(phase=WAITING, next_check_at__lt=now - timedelta(seconds=overdue_after)),
+        ),
+        oldest_due=Min("next_check_at", filter=Q(phase=WAITING)),
+    )
+    oldest = counts.pop("oldest_due")
+    counts["most_overdue_seconds"] = (
+        max(0.0, round((now - oldest).total_seconds(), 1)) if oldest else 0.0
+    )
+    counts["queued"] = Deployment.objects.filter(state=Deployment.State.QUEUED).count()
+    try:
+        counts["last_check_round"] = cache.get(LAST_ROUND_KEY)
+    except Exception:  # noqa: BLE001 - a cache outage hides only this figure
+        counts["last_check_round"] = None
+    return counts
+
+
 # The reaper ----------------------------------------------------------------------------------
 
 
 def deployment_reap() -> list[int]:
-    """Fail executing deployments whose worker stopped beating, and start the next in line.
+    """Fail deployments whose action's worker stopped beating, hand checks whose round died back
+    to the waiting, and start the next in line.
 
-    Returns the ids of the deployments marked "worker lost". Queue heads whose message was lost
-    are the dispatcher's (``deployment_dispatch``).
+    Returns the ids of the deployments marked "worker lost". A waiting deployment is never
+    reaped: nobody holds it. Queue heads whose message was lost are the dispatcher's
+    (``deployment_dispatch``).
     """
     now = timezone.now()
     stale = now - timedelta(seconds=settings.DEPLOYSERVER_WORKER_LOST_SECONDS)
+    is_stale = Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, started_at__lt=stale)
+    # A check only reads: one whose round died is simply checked again.
+    released = Deployment.objects.filter(is_stale, state=EXECUTING, phase=CHECKING).update(
+        phase=WAITING, next_check_at=now
+    )
+    if released:
+        logger.warning("%s check(s) whose round stopped go back to the waiting", released)
+        check_soon(now)
     lost = list(
-        Deployment.objects.filter(state=Deployment.State.EXECUTING).filter(
-            Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, started_at__lt=stale)
+        Deployment.objects.filter(is_stale, state=EXECUTING).filter(
+            phase__in=[ACTING, Deployment.Phase.NONE]
         )
     )
     reaped = []
@@ -305,14 +571,21 @@ def deployment_reap() -> list[int]:
             seen = deployment.heartbeat_at or deployment.started_at
             message = (
                 f"Worker lost: {deployment.worker or 'the worker'} stopped sending its heartbeat "
-                f"(last at {seen:%H:%M:%S} UTC); the deployment was marked failed. Check the "
-                "ECS service before deploying again."
+                f"(last at {seen:%H:%M:%S} UTC) in the middle of an action; the deployment was "
+                "marked failed. Check the ECS service before deploying again."
             )
             ended = Deployment.objects.filter(
                 pk=deployment.pk,
-                state=Deployment.State.EXECUTING,
+                state=EXECUTING,
+                phase=deployment.phase,
                 heartbeat_at=deployment.heartbeat_at,
-            ).update(state=Deployment.State.FAILED, finished_at=now, error=message)
+            ).update(
+                state=Deployment.State.FAILED,
+                phase=Deployment.Phase.NONE,
+                next_check_at=None,
+                finished_at=now,
+                error=message,
+            )
             if not ended:
                 continue
             log_append(deployment, LogLine.Level.ERROR, message)

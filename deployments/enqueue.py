@@ -12,9 +12,11 @@ again once the queue is back. A message sent twice is harmless: only a queued de
 from __future__ import annotations
 
 import logging
+import math
 from datetime import datetime
 
 from celery import current_app
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from kombu.exceptions import KombuError
@@ -25,6 +27,7 @@ from .models import Deployment
 logger = logging.getLogger(__name__)
 
 RUN_TASK = "deployments.run"
+CHECK_TASK = "deployments.check"
 
 # What publishing raises when the broker cannot be reached or cannot take the message: kombu
 # wraps most (OperationalError), a Redis restarted empty may refuse to route (InconsistencyError).
@@ -101,3 +104,36 @@ def queue_note(deployment: Deployment) -> str | None:
     if getattr(deployment, "enqueue_failed", False) and deployment.state == "queued":
         return QUEUE_UNREACHABLE
     return None
+
+
+def check_soon(at: datetime) -> None:
+    """Have a check round run at ``at`` (rounded up to a quarter second): one message per
+    quarter second whoever asks (the cache remembers who sent it), for the first worker free.
+
+    The rounds' own schedule; beat also sends a round every ``DEPLOYSERVER_CHECK_SECONDS``, so a
+    message lost here (a queue outage, a worker killed holding it) delays checks, never loses
+    them. Sent after the current transaction commits, so the round sees what it must check.
+    """
+    slot = math.ceil(at.timestamp() * 4) / 4
+    delay = max(0.0, slot - timezone.now().timestamp())
+
+    def send() -> None:
+        try:
+            if not cache.add(f"deployserver:check-round:{slot}", 1, timeout=int(delay) + 2):
+                return  # a round for that moment is already on its way
+        except Exception:  # noqa: BLE001 - without the cache a duplicate round is harmless
+            logger.debug("check round dedup unavailable", exc_info=True)
+        try:
+            with broker_connection() as conn:
+                conn.ensure_connection(max_retries=0, timeout=PUBLISH_TIMEOUT)
+                current_app.send_task(
+                    CHECK_TASK,
+                    countdown=delay,
+                    expires=delay + 120,
+                    connection=conn,
+                    retry=False,
+                )
+        except BROKER_ERRORS as exc:
+            logger.warning("the queue is unreachable (%s); beat's check rounds go on", exc)
+
+    transaction.on_commit(send)

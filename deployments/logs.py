@@ -11,7 +11,8 @@ case-changed forms — is masked before a line is stored; the masking is the pre
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import cached_property
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -31,22 +32,33 @@ MAX_PAGE_LINES = 5000
 class LogWriter:
     """Append-only writer of one deployment's log; thread-safe (the ticker flushes it)."""
 
-    def __init__(self, deployment_id: int, secrets: list[str]):
+    def __init__(self, deployment_id: int, secrets: list[str] | Callable[[], list[str]]):
+        """``secrets``: the values to mask, or a function giving them, asked only once a line
+        is stored (a check that logs nothing costs no variable resolution)."""
         self.deployment_id = deployment_id
-        self.secrets = [s for s in secrets if s]
+        self._secrets = secrets
         self.step = ""
         self._buffer: list[LogLine] = []
         self._lock = threading.Lock()
         self._flush_lock = threading.Lock()
-        last = LogLine.objects.filter(deployment_id=deployment_id).aggregate(m=Max("seq"))["m"]
-        self._seq = last or 0
+        self._seq: int | None = None  # read at the first line: a writer that writes none reads none
+
+    @cached_property
+    def secrets(self) -> list[str]:
+        found = self._secrets() if callable(self._secrets) else self._secrets
+        return [s for s in found if s]
 
     def mask(self, text: str) -> str:
-        return mask(text, self.secrets) if self.secrets else text
+        return mask(text, self.secrets) if text and self.secrets else text
 
     def write(self, level: str, text: str, *, step: str | None = None) -> None:
-        # Hot path: no query here, only an append (the flush happens in batches).
+        # Hot path: no query here but the first line's, only an append (flushes are batched).
         with self._lock:
+            if self._seq is None:
+                last = LogLine.objects.filter(deployment_id=self.deployment_id).aggregate(
+                    m=Max("seq")
+                )["m"]
+                self._seq = last or 0
             self._seq += 1
             self._buffer.append(
                 LogLine(
@@ -98,7 +110,7 @@ class LogWriter:
                     )["m"]
                     for offset, line in enumerate(lines, start=1):
                         line.seq = last + offset
-                    self._seq = max(self._seq, last + len(lines))
+                    self._seq = max(self._seq or 0, last + len(lines))
                     for line in self._buffer:
                         self._seq += 1
                         line.seq = self._seq

@@ -16,6 +16,13 @@ class Deployment(models.Model):
     ``outputs`` holds what the steps produced (task definition ARN, the ARN that ran before,
     service ARN). ``enqueued_at`` is when a message to run it was last handed to the queue (empty
     while none is known to be there); the dispatcher sends again for a queue head without one.
+
+    While executing, ``phase`` says who holds it: ``acting`` — a worker is calling AWS for it
+    (its ``heartbeat_at`` is kept fresh; a stale one means the worker died mid-action);
+    ``waiting`` — nobody: it waits for its next check at ``next_check_at`` (a rollout in
+    progress costs no worker); ``checking`` — a check round is reading it. ``cursor`` is where its
+    steps are: the step index and, while waiting, what the step follows (see
+    ``deployments.runners``).
     """
 
     class State(models.TextChoices):
@@ -24,6 +31,12 @@ class Deployment(models.Model):
         SUCCESS = "success", "Success"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
+
+    class Phase(models.TextChoices):
+        NONE = "", "—"
+        ACTING = "acting", "Acting"
+        WAITING = "waiting", "Waiting"
+        CHECKING = "checking", "Checking"
 
     FINISHED = (State.SUCCESS, State.FAILED, State.CANCELLED)
 
@@ -49,6 +62,9 @@ class Deployment(models.Model):
     worker = models.CharField(max_length=200, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     enqueued_at = models.DateTimeField(null=True, blank=True)
+    phase = models.CharField(max_length=10, choices=Phase.choices, blank=True, default="")
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    cursor = models.JSONField(default=dict, blank=True)
     progress_running = models.PositiveIntegerField(default=0)
     progress_desired = models.PositiveIntegerField(default=0)
 
@@ -58,6 +74,7 @@ class Deployment(models.Model):
             models.Index(fields=["project", "environment", "-id"], name="deployment_latest"),
             models.Index(fields=["release", "environment", "state"], name="deployment_release_env"),
             models.Index(fields=["state", "heartbeat_at"], name="deployment_state"),
+            models.Index(fields=["state", "phase", "next_check_at"], name="deployment_due"),
         ]
 
     def __str__(self) -> str:

@@ -16,7 +16,7 @@ from deployserver.core.models import AuditEvent
 from releases.models import Environment, Project, Release
 from releases.releasing import release_create
 
-from .enqueue import enqueue_after_commit
+from .enqueue import check_soon, enqueue_after_commit
 from .exceptions import DeploymentConflict
 from .models import Deployment
 from .selectors import release_progress, release_standing
@@ -115,7 +115,8 @@ def deployment_redeploy(*, deployment: Deployment, user) -> Deployment:
 
 @transaction.atomic
 def deployment_cancel(*, deployment: Deployment, user) -> Deployment:
-    """Cancel: a queued deployment never starts; an executing one stops at its next check."""
+    """Cancel: a queued deployment never starts; an executing one stops at its next check (one
+    waiting for its rollout is checked at once). The service is left as it is: see README."""
     deployment = Deployment.objects.select_for_update().get(pk=deployment.pk)
     if deployment.is_finished:
         raise ValidationError(f"This deployment already ended ({deployment.state}).")
@@ -129,7 +130,12 @@ def deployment_cancel(*, deployment: Deployment, user) -> Deployment:
         deployment.finished_at = now
         deployment.error = f"Cancelled by {who} before it started."
         fields += ["state", "finished_at", "error"]
+    elif deployment.phase == Deployment.Phase.WAITING:
+        deployment.next_check_at = now  # the next check round ends it
+        fields.append("next_check_at")
     deployment.save(update_fields=fields)
+    if "next_check_at" in fields:
+        check_soon(now)
     audit_record(
         user=user,
         action=AuditEvent.Action.UPDATE,

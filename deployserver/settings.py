@@ -245,9 +245,17 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="deployserver")
 CELERY_BEAT_SCHEDULE: dict = {}
 
-# Deployment engine: rollout polling, the worker heartbeat, and the reaper that fails deployments
-# whose worker vanished (heartbeat older than DEPLOYSERVER_WORKER_LOST_SECONDS) within a minute.
+# Deployment engine: a waiting rollout is checked every DEPLOYSERVER_ROLLOUT_POLL_SECONDS by check
+# rounds (sent for when checks are due; beat sends one every DEPLOYSERVER_CHECK_SECONDS too, in
+# case a message was lost). The worker heartbeat, and the reaper that fails deployments whose
+# worker vanished mid-action (heartbeat older than DEPLOYSERVER_WORKER_LOST_SECONDS).
 DEPLOYSERVER_ROLLOUT_POLL_SECONDS = env.float("DEPLOYSERVER_ROLLOUT_POLL_SECONDS", default=3.0)
+_check_seconds = env.float("DEPLOYSERVER_CHECK_SECONDS", default=5.0)
+CELERY_BEAT_SCHEDULE["deployments-check"] = {
+    "task": "deployments.check",
+    "schedule": _check_seconds,
+    "options": {"expires": max(_check_seconds * 2, 10.0)},
+}
 DEPLOYSERVER_HEARTBEAT_SECONDS = env.float("DEPLOYSERVER_HEARTBEAT_SECONDS", default=5.0)
 DEPLOYSERVER_WORKER_LOST_SECONDS = env.float("DEPLOYSERVER_WORKER_LOST_SECONDS", default=45.0)
 CELERY_BEAT_SCHEDULE["deployments-reap"] = {

@@ -2,7 +2,8 @@
 
 - ``step``: the step type (its properties in ``schema``, Fargate's CPU/memory pairs in
   ``fargate``), which validates and builds the exact ECS requests; it never calls AWS;
-- ``runner``: runs the step during a deployment (register, update, follow, roll back);
+- ``runner``: runs the step during a deployment (register, update) and checks its rollouts,
+  many at once (follow, roll back);
 - ``aws``: the one module that calls ECS, and the rollout watcher.
 
 ``register`` puts the step type into ``releases.steps.REGISTRY`` and its runner beside it into
@@ -11,11 +12,11 @@
 
 from releases.steps import REGISTRY
 
-from ..runners import runner_register
-from .runner import run_ecs_step
+from ..runners import StepRunner, runner_register
+from .runner import check_ecs_rollouts, run_ecs_step
 from .step import ECS_DEPLOY
 
 
 def register() -> None:
     REGISTRY.register(ECS_DEPLOY)
-    runner_register(ECS_DEPLOY.type, run_ecs_step)
+    runner_register(ECS_DEPLOY.type, StepRunner(start=run_ecs_step, check=check_ecs_rollouts))

@@ -1,18 +1,24 @@
 """Running the ``aws-ecs-deploy`` step of a deployment: the seed's deployment, done reliably.
 
-Resolve the release's variables for the environment (snapshot + system variables), build the
-requests with the same code the preview uses (``EcsDeployStep.build_plan``), remember the task
-definition that runs now, register the new revision (recorded in the outputs *before* the
-service is touched, so a repeated run reuses it instead of registering a second one), update the
-service, and follow the rollout with AWS's semantics. On failure with rollback on, the service
-goes back to the revision that ran before this deployment — never "revision − 1" — and that
-rollout is followed too. Nothing is ever deregistered.
+``start`` (a worker's short turn): resolve the release's variables for the environment (snapshot
++ system variables), build the requests with the same code the preview uses
+(``EcsDeployStep.build_plan``), remember the task definition that runs now, register the new
+revision (recorded in the outputs *before* the service is touched, so a repeated run reuses it
+instead of registering a second one), update the service, and hand back a *wait*: what to follow.
+
+``check`` (the check rounds, see ``deployments.engine.deployments_check``): every due rollout at
+once, one ``DescribeServices`` per 10 services of a cluster, each read by its ``RolloutWatcher``
+with AWS's semantics. On failure with rollback on, the service goes back to the revision that
+ran before this deployment — never "revision − 1" — and that rollout is followed the same way.
+Nothing is ever deregistered. A failed read (throttling after botocore's adaptive retries, a
+network error) is logged and retried at the next check; only the timeout ends the wait.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -23,9 +29,12 @@ from feeds.models import Feed
 from releases.variables import PackageInfo, system_variables, variables_resolve
 
 from ..exceptions import StepFailed
+from ..runners import Check, CheckRound, Item
 from .aws import (
+    RolloutResult,
     RolloutWatcher,
     describe_service,
+    describe_services,
     register_task_definition,
     short_arn,
     update_service,
@@ -35,10 +44,9 @@ from .step import ECS_DEPLOY, EcsPlan
 if TYPE_CHECKING:
     from ..engine import DeploymentRun
 
-# Seams for tests: the ECS client factory and the clock the rollout watcher waits with.
+# Seams for tests: the ECS client factory and the wall clock deadlines are measured with.
 ecs_client = client
-sleep = time.sleep
-clock = time.monotonic
+clock = time.time
 
 
 def _ecs_for(account: AwsAccount, region: str):
@@ -83,8 +91,8 @@ def _describe_update(update: dict) -> str:
     return ", ".join(parts)
 
 
-def run_ecs_step(run: DeploymentRun, step: dict) -> None:
-    """Plan, connect, remember what runs now, register, update, then follow the rollout."""
+def run_ecs_step(run: DeploymentRun, step: dict) -> dict | None:
+    """Plan, connect, remember what runs now, register, update; then what to follow, if any."""
     plan = _plan(run, step)
     update = dict(plan.update_service)
     ecs = _connect(run, plan)
@@ -94,9 +102,29 @@ def run_ecs_step(run: DeploymentRun, step: dict) -> None:
     _update(run, ecs, update, arn)
     if plan.wait_mode == "none":
         run.log.info("Not waiting for the rollout (wait mode: don't wait).")
-        return
-    known_events = {e.get("id") for e in service.get("events", [])}
-    _follow(run, plan, ecs, arn, outputs["previous_task_definition_arn"], known_events)
+        return None
+    timeout = plan.timeout_minutes * 60
+    run.log.info(
+        f"Following the rollout (timeout {plan.timeout_minutes} min, a check every "
+        f"{settings.DEPLOYSERVER_ROLLOUT_POLL_SECONDS:g} s)."
+    )
+    watcher = RolloutWatcher(
+        cluster=update["cluster"],
+        service=update["service"],
+        task_definition=arn,
+        log=run.log.write,
+        deadline=clock() + timeout,
+        timeout=timeout,
+        known_events={e.get("id") for e in service.get("events", [])},
+    )
+    return {
+        "kind": "rollout",
+        "account": plan.aws_account,
+        "region": plan.region,
+        "previous": outputs["previous_task_definition_arn"],
+        "rollback_on_failure": plan.rollback_on_failure,
+        "watcher": watcher.state(),
+    }
 
 
 def _plan(run: DeploymentRun, step: dict) -> EcsPlan:
@@ -123,11 +151,16 @@ def _plan(run: DeploymentRun, step: dict) -> EcsPlan:
     return plan
 
 
+def _account(slug: str) -> AwsAccount:
+    account = AwsAccount.objects.filter(slug=slug).first()
+    if account is None:
+        raise StepFailed(f"No AWS account '{slug}' (step property aws_account).")
+    return account
+
+
 def _connect(run: DeploymentRun, plan: EcsPlan):
     """The ECS client of the step's AWS account and region."""
-    account = AwsAccount.objects.filter(slug=plan.aws_account).first()
-    if account is None:
-        raise StepFailed(f"No AWS account '{plan.aws_account}' (step property aws_account).")
+    account = _account(plan.aws_account)
     ecs = _ecs_for(account, plan.region)
     cluster = plan.update_service["cluster"]
     run.log.info(f"AWS account {account.name}, region {plan.region}, cluster {cluster}.")
@@ -184,70 +217,125 @@ def _update(run: DeploymentRun, ecs, update: dict, arn: str) -> None:
     )
 
 
-def _follow(run: DeploymentRun, plan: EcsPlan, ecs, arn, previous, known_events) -> None:
-    """Follow the rollout of ``arn``; on failure roll back (when asked) and raise ``StepFailed``."""
-    cluster, service_name = plan.update_service["cluster"], plan.update_service["service"]
-    timeout = plan.timeout_minutes * 60
-    run.log.info(f"Following the rollout (timeout {plan.timeout_minutes} min).")
-    watcher = _watcher(run, ecs, cluster, service_name, arn, timeout, known_events)
-    result = watcher.watch()
+# Following rollouts, many at once ---------------------------------------------------------------
+
+
+def check_ecs_rollouts(items: Sequence[Item], round_: CheckRound) -> list[Check]:
+    """Check every due rollout of ``items``: one DescribeServices per 10 services per account,
+    region and cluster; each rollout is then read by its watcher. Answers in ``items``' order."""
+    accounts = {
+        a.slug: a
+        for a in AwsAccount.objects.filter(slug__in={wait["account"] for _, _, wait in items})
+    }
+    groups: dict[tuple[str, str, str], list[int]] = {}
+    for index, (_, _, wait) in enumerate(items):
+        key = (wait["account"], wait["region"], wait["watcher"]["cluster"])
+        groups.setdefault(key, []).append(index)
+    checks: list[Check | None] = [None] * len(items)
+    for (slug, region, cluster), indexes in groups.items():
+        round_.groups += 1
+        account = accounts.get(slug)
+        if account is None:
+            for i in indexes:
+                checks[i] = Check(failed=f"No AWS account '{slug}' (step property aws_account).")
+            continue
+        ecs = _ecs_for(account, region)
+        names = [items[i][2]["watcher"]["service"] for i in indexes]
+        try:
+            described, calls = describe_services(ecs, cluster, names)
+            round_.count("DescribeServices", calls)
+            error = None
+        except AwsError as exc:
+            round_.count("DescribeServices")
+            described, error = {}, exc
+        for i in indexes:
+            run, _, wait = items[i]
+            try:
+                checks[i] = _check_one(run, ecs, wait, described, error, round_)
+            except AwsError as exc:
+                checks[i] = _unreadable(run, wait, exc)
+    return [c if c is not None else Check(failed="Not checked.") for c in checks]
+
+
+def _check_one(run, ecs, wait: dict, described: dict, error, round_: CheckRound) -> Check:
+    watcher = RolloutWatcher.from_state(
+        wait["watcher"],
+        log=run.log.write,
+        progress=run.progress if wait["kind"] == "rollout" else None,
+    )
+    if error is not None:
+        return _unreadable(run, wait, error)
+    service = described.get(watcher.service)
+    result = watcher.observe(ecs, service, clock())
+    for name, count in watcher.calls.items():
+        round_.count(name, count)
+    wait = {**wait, "watcher": watcher.state()}
+    if result is None:
+        return Check(wait=wait)
+    if wait["kind"] == "rollback":
+        return Check(failed=_rollback_outcome(run, watcher, wait, result))
     if result.succeeded:
         run.log.highlight(
-            f"Rollout of {short_arn(arn)} completed: {result.running} of {result.desired} tasks "
-            f"running. {result.reason}"
+            f"Rollout of {short_arn(watcher.task_definition)} completed: {result.running} of "
+            f"{result.desired} tasks running. {result.reason}"
         )
-        return
+        return Check()
     run.log.error(result.reason)
-    reason = result.reason
-    if plan.rollback_on_failure and previous and previous != arn:
-        reason += " " + _roll_back(run, ecs, cluster, service_name, previous, timeout, watcher)
-    elif plan.rollback_on_failure:
-        reason += " There was no earlier task definition to roll back to."
-    raise StepFailed(reason)
+    previous = wait["previous"]
+    if wait["rollback_on_failure"] and previous and previous != watcher.task_definition:
+        if service is None:
+            return Check(failed=f"{result.reason} There is no service left to roll back.")
+        return _roll_back(run, ecs, watcher, wait, service, result.reason)
+    if wait["rollback_on_failure"]:
+        return Check(
+            failed=f"{result.reason} There was no earlier task definition to roll back to."
+        )
+    return Check(failed=result.reason)
 
 
-def _watcher(run, ecs, cluster, service, arn, timeout, known_events, progress=True):
-    return RolloutWatcher(
-        ecs=ecs,
-        cluster=cluster,
-        service=service,
-        task_definition=arn,
-        log=run.log.write,
-        timeout=timeout,
-        interval=settings.DEPLOYSERVER_ROLLOUT_POLL_SECONDS,
-        should_cancel=run.cancel_requested,
-        progress=run.progress if progress else None,
-        sleep=sleep,
-        clock=clock,
-        known_events=known_events,
-    )
+def _unreadable(run, wait: dict, exc: AwsError) -> Check:
+    """A check that could not read the service: say so, and try again next time (until the
+    deadline: a rollout nobody can see is not declared a success or a failure before then)."""
+    deadline = wait["watcher"]["deadline"]
+    if clock() >= deadline:
+        return Check(failed=f"The rollout could not be followed before its timeout: {exc}")
+    run.log.warning(f"Could not check the rollout ({exc}); trying again at the next check.")
+    return Check(wait=wait)
 
 
-def _roll_back(run, ecs, cluster, service_name, previous, timeout, failed) -> str:
-    """Put the service back on ``previous`` and follow that rollout; returns what happened."""
-    log = run.log
-    log.warning(f"Rolling back: service {service_name} goes back to {short_arn(previous)}.")
+def _roll_back(run, ecs, failed: RolloutWatcher, wait: dict, service: dict, reason: str) -> Check:
+    """Put the service back on the revision that ran before (unless ECS already did) and follow
+    that rollout; a repeated call is harmless (UpdateService to the same revision)."""
+    previous, cluster, name = wait["previous"], failed.cluster, failed.service
+    run.log.warning(f"Rolling back: service {name} goes back to {short_arn(previous)}.")
+    primary = next((d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {})
     try:
-        service = describe_service(ecs, cluster, service_name)
-        primary = next(
-            (d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), {}
-        )
         if primary.get("taskDefinition") == previous:
-            log.info(f"ECS already rolled the service back to {short_arn(previous)}.")
+            run.log.info(f"ECS already rolled the service back to {short_arn(previous)}.")
         else:
-            update_service(
-                ecs, {"cluster": cluster, "service": service_name, "taskDefinition": previous}
-            )
-            log.info(f"Updated service {service_name} back to {short_arn(previous)}.")
-        back = _watcher(
-            run, ecs, cluster, service_name, previous, timeout, failed.known_events, False
-        )
-        result = back.watch()
+            update_service(ecs, {"cluster": cluster, "service": name, "taskDefinition": previous})
+            run.log.info(f"Updated service {name} back to {short_arn(previous)}.")
     except AwsError as exc:
-        log.error(f"The rollback failed: {exc}")
-        return f"The rollback to {short_arn(previous)} failed: {exc}"
+        run.log.error(f"The rollback failed: {exc}")
+        return Check(failed=f"{reason} The rollback to {short_arn(previous)} failed: {exc}")
+    back = RolloutWatcher(
+        cluster=cluster,
+        service=name,
+        task_definition=previous,
+        log=run.log.write,
+        deadline=clock() + failed.timeout,
+        timeout=failed.timeout,
+        known_events=set(failed.known_events),
+    )
+    return Check(wait={**wait, "kind": "rollback", "failure": reason, "watcher": back.state()})
+
+
+def _rollback_outcome(run, watcher: RolloutWatcher, wait: dict, result: RolloutResult) -> str:
+    previous, name = watcher.task_definition, watcher.service
     if result.succeeded:
-        log.warning(f"Rolled back: service {service_name} runs {short_arn(previous)} again.")
-        return f"Rolled back to {short_arn(previous)}."
-    log.error(f"The rollback to {short_arn(previous)} did not complete: {result.reason}")
-    return f"The rollback to {short_arn(previous)} did not complete: {result.reason}"
+        run.log.warning(f"Rolled back: service {name} runs {short_arn(previous)} again.")
+        return f"{wait['failure']} Rolled back to {short_arn(previous)}."
+    run.log.error(f"The rollback to {short_arn(previous)} did not complete: {result.reason}")
+    return (
+        f"{wait['failure']} The rollback to {short_arn(previous)} did not complete: {result.reason}"
+    )

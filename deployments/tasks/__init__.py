@@ -1,13 +1,19 @@
 """Celery tasks of the deployments app, by their stable names (beat and ``send_task`` use them):
 
-- ``deployments.run``, ``deployments.reap`` and ``deployments.dispatch`` (``run``): the engine's
-  run, its reaper and its dispatcher;
+- ``deployments.run``, ``deployments.check``, ``deployments.reap`` and ``deployments.dispatch``
+  (``run``): the engine's start of a deployment, its check rounds, its reaper and dispatcher;
 - ``deployments.retention`` (``retention``): the periodic release retention.
 
 Tasks carry ids, never objects. Celery's autodiscovery imports this package.
 """
 
 from .retention import releases_retention
-from .run import deployment_dispatch, deployment_reap, deployment_run
+from .run import deployment_dispatch, deployment_reap, deployment_run, deployments_check
 
-__all__ = ["deployment_dispatch", "deployment_reap", "deployment_run", "releases_retention"]
+__all__ = [
+    "deployment_dispatch",
+    "deployment_reap",
+    "deployment_run",
+    "deployments_check",
+    "releases_retention",
+]

@@ -1,4 +1,5 @@
-"""The engine's tasks: run one queued deployment; the reaper and the dispatcher (run by beat)."""
+"""The engine's tasks: start one queued deployment, check rounds of waiting ones; the reaper and
+the dispatcher (run by beat)."""
 
 from celery import shared_task
 
@@ -9,6 +10,12 @@ from .. import engine
 def deployment_run(self, deployment_id: int) -> None:
     """Run one queued deployment (see ``deployments.engine``); any other delivery exits."""
     engine.deployment_execute(deployment_id, worker=self.request.hostname or "")
+
+
+@shared_task(name="deployments.check", bind=True, ignore_result=True)
+def deployments_check(self) -> None:
+    """Check every waiting deployment whose check is due (sent for that time, and by beat)."""
+    engine.deployments_check(worker=self.request.hostname or "")
 
 
 @shared_task(name="deployments.reap", ignore_result=True)

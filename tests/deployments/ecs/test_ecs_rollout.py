@@ -1,18 +1,18 @@
 """The rollout watcher against exact ECS response sequences (botocore Stubber).
 
 moto does not simulate rollouts (AWS_TESTING.md), so these sequences, modelled on the ECS API
-reference, are the specification of how a rollout's progress and failures are read.
+reference, are the specification of how a rollout's progress and failures are read. Each check
+here is what a check round does for one rollout: describe, observe, store the watcher as JSON.
 """
 
+import json
 from datetime import UTC, datetime
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 
-from deployments.aws_ecs.aws import RolloutWatcher, stopped_tasks
-from deployments.exceptions import RolloutCancelled
-from deployserver.core.aws import AwsError
+from deployments.aws_ecs.aws import RolloutWatcher, describe_services, stopped_tasks
 
 CLUSTER, SERVICE = "hello-color-dev", "hello-color-dev"
 OLD = "arn:aws:ecs:us-east-1:123456789012:task-definition/hello-color-dev:4"
@@ -101,18 +101,38 @@ class FakeClock:
         self.now += seconds
 
 
-def watcher(ecs, lines, **kwargs):
-    clock = FakeClock()
-    options = {"timeout": 600, "interval": 5, "sleep": clock.sleep, "clock": clock}
-    options.update(kwargs)
-    return RolloutWatcher(
-        ecs=ecs,
-        cluster=CLUSTER,
-        service=SERVICE,
-        task_definition=NEW,
-        log=lambda level, text: lines.append((level, text)),
-        **options,
-    )
+class Follow:
+    """Checks one rollout as the check rounds do, a poll interval apart on a fake clock: one
+    DescribeServices, ``observe``, and the watcher stored as JSON and read back in between."""
+
+    def __init__(self, ecs, lines, *, timeout=600, interval=5, progress=None, **kwargs):
+        self.ecs, self.interval, self.clock = ecs, interval, FakeClock()
+        self.log = lambda level, text: lines.append((level, text))
+        self.progress = progress
+        self.watcher = RolloutWatcher(
+            cluster=CLUSTER,
+            service=SERVICE,
+            task_definition=NEW,
+            log=self.log,
+            deadline=self.clock() + timeout,
+            timeout=timeout,
+            progress=progress,
+            **kwargs,
+        )
+
+    def watch(self):
+        while True:
+            found, calls = describe_services(self.ecs, CLUSTER, [SERVICE])
+            assert calls == 1
+            result = self.watcher.observe(self.ecs, found.get(SERVICE), self.clock())
+            if result is not None:
+                return result
+            state = json.loads(json.dumps(self.watcher.state()))
+            self.watcher = RolloutWatcher.from_state(state, log=self.log, progress=self.progress)
+            self.clock.sleep(self.interval)
+
+
+watcher = Follow
 
 
 def test_rollout_that_completes_succeeds_and_logs_counts_and_new_events_once(ecs):
@@ -292,7 +312,7 @@ def test_rollout_that_never_finishes_times_out(ecs):
         {"taskArns": []},
         {"cluster": CLUSTER, "serviceName": SERVICE, "desiredStatus": "STOPPED"},
     )
-    result = watcher(ecs, [], timeout=15, interval=5).watch()
+    result = watcher(ecs, [], timeout=15, interval=5).watch()  # checks at 0, 5, 10 and 15 s
 
     assert not result.succeeded
     assert "did not finish within 15 s" in result.reason
@@ -312,21 +332,35 @@ def test_without_rollout_state_one_deployment_at_desired_count_is_success(ecs):
     assert watcher(ecs, []).watch().succeeded
 
 
-def test_missing_service_is_an_aws_error_naming_it(ecs):
+def test_a_service_gone_ends_the_rollout_naming_it(ecs):
     ecs.stubber.add_response(
         "describe_services",
         {"services": [], "failures": [{"arn": SERVICE_ARN, "reason": "MISSING"}]},
         {"cluster": CLUSTER, "services": [SERVICE]},
     )
-    with pytest.raises(AwsError, match="Service hello-color-dev was not found .*MISSING"):
-        watcher(ecs, []).watch()
+    result = watcher(ecs, []).watch()
+    assert not result.succeeded
+    assert result.reason == "Service hello-color-dev was not found in cluster hello-color-dev."
 
 
-def test_cancel_stops_following_before_the_next_poll(ecs):
-    expect_describe(ecs, described([deployment(NEW)]))
-    asked = iter([False, True])
-    with pytest.raises(RolloutCancelled):
-        watcher(ecs, [], should_cancel=lambda: next(asked)).watch()
+def test_services_are_described_ten_at_a_time_and_found_by_name_or_arn(ecs):
+    names = [f"svc-{n:02d}" for n in range(23)]
+    arn = "arn:aws:ecs:us-east-1:1:service/{}/{}"
+    asked = names[:22] + [arn.format(CLUSTER, names[22])]  # one asked for by its ARN
+    for chunk in (asked[:10], asked[10:20], asked[20:]):
+        services = [
+            {"serviceName": n.rsplit("/", 1)[-1], "serviceArn": arn.format(CLUSTER, n[-6:])}
+            for n in chunk
+            if n != "svc-05"  # not found: absent from the answer
+        ]
+        ecs.stubber.add_response(
+            "describe_services",
+            {"services": services, "failures": []},
+            {"cluster": CLUSTER, "services": chunk},
+        )
+    found, calls = describe_services(ecs, CLUSTER, asked + asked[:3])  # duplicates asked once
+    assert calls == 3
+    assert set(found) == set(asked) - {"svc-05"}
 
 
 def test_stopped_tasks_are_described_in_batches_of_one_hundred(ecs):
@@ -346,4 +380,6 @@ def test_stopped_tasks_are_described_in_batches_of_one_hundred(ecs):
             },
             {"cluster": CLUSTER, "tasks": chunk},
         )
-    assert len(stopped_tasks(ecs, CLUSTER, SERVICE, NEW)) == 150
+    tasks, calls = stopped_tasks(ecs, CLUSTER, SERVICE, NEW)
+    assert len(tasks) == 150
+    assert calls == {"ListTasks": 1, "DescribeTasks": 2}

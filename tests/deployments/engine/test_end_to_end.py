@@ -8,7 +8,7 @@ from deployserver.core.aws import client
 from deployserver.core.models import AwsAccount
 from sandbox import seed
 
-from .helpers import wait_for
+from .helpers import run_until_finished, wait_for
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -96,7 +96,6 @@ def test_log_api_returns_the_lines_after_a_seq_and_says_when_the_log_is_finished
 
 
 def test_image_goes_by_tag_when_the_project_does_not_pin_digests(release):
-    from deployments.engine import deployment_execute
     from releases.models import Environment
 
     release.project.pin_digest = False
@@ -104,7 +103,7 @@ def test_image_goes_by_tag_when_the_project_does_not_pin_digests(release):
     deployment = Deployment.objects.create(
         release=release, project=release.project, environment=Environment.objects.get(slug="dev")
     )
-    assert deployment_execute(deployment.pk) == Deployment.State.SUCCESS
+    assert run_until_finished(deployment.pk) == Deployment.State.SUCCESS
     deployment.refresh_from_db()
     ecs = client(AwsAccount.objects.get(name=seed.ACCOUNT_NAME), "ecs")
     td = ecs.describe_task_definition(taskDefinition=deployment.outputs["task_definition_arn"])

@@ -28,8 +28,9 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 SERVICES = 20
 
 
-def make_services(account, project, count: int) -> list:
-    """``count`` services in one cluster, and a project deploying one each (releases made)."""
+def make_services(account, project, count: int, version_of=lambda n: "1.0.1") -> list:
+    """``count`` services in one cluster, and a project deploying one each: the release of
+    service ``n`` is made of version ``version_of(n)`` of the seed's image."""
     ecs, ec2 = client(account, "ecs"), client(account, "ec2")
     ecs.create_cluster(clusterName="kill")
     vpc = ec2.create_vpc(CidrBlock="10.2.0.0/16")["Vpc"]["VpcId"]
@@ -70,7 +71,7 @@ def make_services(account, project, count: int) -> list:
         ]
         variable_set_replace(project=p, rows=rows, user=None)
         process_update(project=p, steps=steps, user=None)
-        releases.append(release_create(project=p, user=None, packages={"web": "1.0.1"}))
+        releases.append(release_create(project=p, user=None, packages={"web": version_of(n)}))
     return releases
 
 

@@ -13,7 +13,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import requests
 
-from deployments.engine import deployment_execute
 from deployments.models import Deployment, LogLine
 from deployserver.core.models import AwsAccount
 from releases.models import Environment
@@ -21,6 +20,8 @@ from releases.process import process_for, process_update
 from releases.releasing import release_create
 from releases.variables import VariableInput, variable_set_replace
 from sandbox import seed
+
+from .helpers import run_until_finished
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,7 +47,7 @@ def test_sensitive_values_are_masked_in_every_stored_line_and_form(sandbox, admi
     release = release_create(project=sandbox, user=admin_user)
     deployment = queued(release)
 
-    assert deployment_execute(deployment.pk) == Deployment.State.SUCCESS
+    assert run_until_finished(deployment.pk) == Deployment.State.SUCCESS
     stored = "\n".join(LogLine.objects.filter(deployment=deployment).values_list("text", flat=True))
     forms = [SECRET, json.dumps(SECRET)[1:-1], base64.b64encode(SECRET.encode()).decode()]
     assert not [form for form in forms if form in stored]
@@ -121,7 +122,7 @@ def test_throttled_update_is_retried_by_botocore_and_the_deployment_succeeds(
     AwsAccount.objects.filter(name=seed.ACCOUNT_NAME).update(endpoint_url=proxy.url)
     deployment = queued(release)
 
-    assert deployment_execute(deployment.pk) == Deployment.State.SUCCESS
+    assert run_until_finished(deployment.pk) == Deployment.State.SUCCESS
     assert proxy.throttled == 2
     assert proxy.calls.count("UpdateService") == 3  # two throttled, the third went through
     assert proxy.calls.count("RegisterTaskDefinition") == 1
@@ -135,7 +136,7 @@ def test_throttling_beyond_the_retries_fails_the_deployment_with_awss_message(
     AwsAccount.objects.filter(name=seed.ACCOUNT_NAME).update(endpoint_url=proxy.url)
     deployment = queued(release)
 
-    assert deployment_execute(deployment.pk) == Deployment.State.FAILED
+    assert run_until_finished(deployment.pk) == Deployment.State.FAILED
     deployment.refresh_from_db()
     assert deployment.error == "UpdateService: ThrottlingException: Rate exceeded"
     assert proxy.calls.count("UpdateService") == 1 + 2  # the call and botocore's 2 retries

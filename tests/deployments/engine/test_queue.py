@@ -1,12 +1,14 @@
 """Who runs when: one deployment at a time per project × environment (in order), others in
 parallel; cancel before and during a run; a second delivery never touches AWS; the reaper."""
 
+import time
+
 import pytest
 
 from deployments import engine, enqueue
 from deployments.engine import DeploymentRun, deployment_claim, deployment_execute
 from deployments.models import Deployment, LogLine
-from deployments.runners import RUNNERS
+from deployments.runners import RUNNERS, StepRunner
 from deployments.services import deployment_cancel
 from deployments.tasks import deployment_run
 from deployserver.core.aws import client
@@ -15,7 +17,13 @@ from releases.models import Environment
 from releases.releasing import release_create
 from sandbox import seed
 
-from .helpers import revisions, wait_for, wait_for_line
+from .helpers import (
+    check_until_finished,
+    revisions,
+    run_until_finished,
+    wait_for,
+    wait_for_line,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -71,7 +79,7 @@ def test_a_deployment_cancelled_while_queued_never_starts(release, admin_user):
     assert len(revisions(ecs(), "hello-color-dev")) == 1  # the seed's own
 
 
-def test_cancel_while_executing_stops_at_the_next_check_and_says_who(
+def test_cancel_of_a_waiting_rollout_ends_it_at_once_and_leaves_the_service_rolling(
     celery_worker_process, release, admin_api, monkeypatch
 ):
     from sandbox import rollouts
@@ -82,17 +90,27 @@ def test_cancel_while_executing_stops_at_the_next_check_and_says_who(
     )
     pk = response.json()["id"]
     wait_for_line(pk, "Following the rollout")
+    wait_for(pk, states=[Deployment.State.EXECUTING], phase=Deployment.Phase.WAITING)
+    asked = time.monotonic()
     assert admin_api.post(f"/api/deployments/{pk}/cancel/").status_code == 200
 
     deployment = wait_for(pk, timeout=15)
+    took = time.monotonic() - asked
     assert deployment.state == Deployment.State.CANCELLED
-    assert deployment.error == "Cancelled by admin while executing."
+    assert deployment.error == (
+        "Cancelled by admin while waiting for the rollout. The service was left as it is: ECS "
+        "goes on with the rollout (redeploy the previous release to go back)."
+    )
     assert LogLine.objects.filter(deployment=deployment, text=deployment.error).exists()
+    # Within one check interval of the default (3 s): the cancel makes its check due at once.
+    assert took < 3, f"cancelled {took:.1f} s after it was asked"
+    service = ecs().describe_services(cluster="hello-color-dev", services=["hello-color-dev"])
+    assert service["services"][0]["taskDefinition"] == deployment.outputs["task_definition_arn"]
 
 
 def test_a_second_delivery_exits_without_registering_another_task_definition(release):
     deployment = queued(release)
-    assert deployment_execute(deployment.pk) == Deployment.State.SUCCESS
+    assert run_until_finished(deployment.pk) == Deployment.State.SUCCESS
     lines = LogLine.objects.filter(deployment=deployment).count()
 
     assert deployment_execute(deployment.pk) is None
@@ -105,7 +123,8 @@ def test_a_run_that_finds_its_task_definition_recorded_reuses_it(release):
     deployment = deployment_claim(queued(release).pk)
     deployment.outputs = {"steps": {"Deploy web": {"task_definition_arn": existing}}}
 
-    assert DeploymentRun(deployment).execute() == Deployment.State.SUCCESS
+    assert DeploymentRun(deployment).start() == Deployment.State.EXECUTING  # waits for the rollout
+    assert check_until_finished(deployment.pk) == Deployment.State.SUCCESS
     assert revisions(ecs(), "hello-color-dev") == [existing]
     assert LogLine.objects.filter(
         deployment=deployment, text__startswith="Reusing task definition hello-color-dev:1"
@@ -144,10 +163,10 @@ def test_an_unexpected_error_ends_the_deployment_failed_never_executing(release,
     def broken(run, step):
         raise RuntimeError("disk full")
 
-    monkeypatch.setitem(RUNNERS, "aws-ecs-deploy", broken)
+    monkeypatch.setitem(RUNNERS, "aws-ecs-deploy", StepRunner(start=broken))
     deployment = queued(release)
 
-    assert deployment_execute(deployment.pk) == Deployment.State.FAILED
+    assert run_until_finished(deployment.pk) == Deployment.State.FAILED
     deployment.refresh_from_db()
     assert deployment.error == "Internal error: RuntimeError: disk full"
     assert deployment.finished_at is not None

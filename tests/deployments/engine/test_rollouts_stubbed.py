@@ -9,7 +9,6 @@ import pytest
 from botocore.stub import ANY, Stubber
 
 from deployments.aws_ecs import runner
-from deployments.engine import deployment_execute
 from deployments.models import Deployment
 from releases.models import Environment
 from tests.deployments.ecs.test_ecs_rollout import (
@@ -22,6 +21,8 @@ from tests.deployments.ecs.test_ecs_rollout import (
     described,
 )
 from tests.deployments.ecs.test_ecs_rollout import deployment as ecs_deployment
+
+from .helpers import run_until_finished
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,11 +37,11 @@ def ecs(monkeypatch, settings, fast_rollouts):
     )
     clock = FakeClock()
     monkeypatch.setattr(runner, "ecs_client", lambda account, service, region: client)
-    monkeypatch.setattr(runner, "sleep", clock.sleep)
     monkeypatch.setattr(runner, "clock", clock)
     settings.DEPLOYSERVER_ROLLOUT_POLL_SECONDS = 20
     with Stubber(client) as stubber:
         client.stubber = stubber
+        client.clock = clock
         yield client
         stubber.assert_no_pending_responses()
 
@@ -143,7 +144,7 @@ def test_rollout_that_completes_ends_success_with_outputs_and_progress(ecs, rele
             events=[("e0", "old news"), ("e1", "has started 2 tasks"), ("e2", "steady state")],
         ),
     )
-    assert deployment_execute(d.pk) == Deployment.State.SUCCESS
+    assert run_until_finished(d.pk, ecs.clock) == Deployment.State.SUCCESS
     d.refresh_from_db()
     assert d.outputs["task_definition_arn"] == NEW
     assert d.outputs["previous_task_definition_arn"] == OLD
@@ -161,10 +162,9 @@ def test_failed_rollout_ends_failed_with_awss_reason_and_restores_what_ran_befor
     reason = "ECS deployment circuit breaker: tasks failed to start."
     describe(ecs, described([ecs_deployment(NEW, state="FAILED", reason=reason, pending=0)]))
     no_stopped_tasks(ecs)
-    describe(ecs, described([ecs_deployment(NEW, state="FAILED", reason=reason, pending=0)]))
     rolled_back_to_old(ecs, update=True)
 
-    assert deployment_execute(d.pk) == Deployment.State.FAILED
+    assert run_until_finished(d.pk, ecs.clock) == Deployment.State.FAILED
     d.refresh_from_db()
     assert f"ECS reports the rollout FAILED: {reason}" in d.error
     assert d.error.endswith("Rolled back to hello-color-dev:4.")
@@ -186,10 +186,9 @@ def test_circuit_breaker_rollback_is_a_failure_and_is_not_rolled_back_twice(ecs,
     back = ecs_deployment(OLD, state="COMPLETED", running=2, pending=0, dep_id="ecs-svc/2")
     describe(ecs, described([back], td=OLD, events=[("e1", "rolling back to ecs-svc/2.")]))
     no_stopped_tasks(ecs)
-    describe(ecs, described([back], td=OLD))  # our rollback finds ECS already went back
-    rolled_back_to_old(ecs, update=False)
+    rolled_back_to_old(ecs, update=False)  # our rollback finds ECS already went back
 
-    assert deployment_execute(d.pk) == Deployment.State.FAILED
+    assert run_until_finished(d.pk, ecs.clock) == Deployment.State.FAILED
     d.refresh_from_db()
     assert "rolled the service back to hello-color-dev:4" in d.error
     assert "ECS already rolled the service back to hello-color-dev:4." in texts(d)
@@ -231,7 +230,7 @@ def test_stopped_tasks_of_the_new_revision_are_logged_with_their_reasons(ecs, re
     stopped(aaa, bbb, old_task)
     stopped(aaa, bbb, old_task)
 
-    assert deployment_execute(d.pk) == Deployment.State.FAILED
+    assert run_until_finished(d.pk, ecs.clock) == Deployment.State.FAILED
     d.refresh_from_db()
     assert "ECS: has stopped 1 running tasks" in texts(d)
     assert texts(d, "warning") == [
@@ -243,13 +242,12 @@ def test_stopped_tasks_of_the_new_revision_are_logged_with_their_reasons(ecs, re
 def test_rollout_that_times_out_fails_and_rolls_back(ecs, release):
     d = queued(release, timeout_minutes=1)
     before_update(ecs)
-    for _ in range(4):  # t = 0, 20, 40, 60 s
+    for _ in range(3):  # checks 20, 40 and 60 s after the update
         describe(ecs, described([ecs_deployment(NEW)]))
     no_stopped_tasks(ecs)
-    describe(ecs, described([ecs_deployment(NEW)]))
     rolled_back_to_old(ecs, update=True)
 
-    assert deployment_execute(d.pk) == Deployment.State.FAILED
+    assert run_until_finished(d.pk, ecs.clock) == Deployment.State.FAILED
     d.refresh_from_db()
     assert "did not finish within 60 s" in d.error
     assert d.error.endswith("Rolled back to hello-color-dev:4.")
@@ -258,7 +256,7 @@ def test_rollout_that_times_out_fails_and_rolls_back(ecs, release):
 def test_dont_wait_mode_ends_after_the_update(ecs, release):
     d = queued(release, wait_mode="none")
     before_update(ecs)
-    assert deployment_execute(d.pk) == Deployment.State.SUCCESS
+    assert run_until_finished(d.pk, ecs.clock) == Deployment.State.SUCCESS
     assert "Not waiting for the rollout (wait mode: don't wait)." in texts(
         Deployment.objects.get(pk=d.pk)
     )
@@ -287,7 +285,7 @@ def test_aws_errors_end_the_deployment_failed_with_awss_message(
     ecs.stubber.add_client_error(
         operation, service_error_code=code, service_message=message, http_status_code=status
     )
-    assert deployment_execute(d.pk) == Deployment.State.FAILED
+    assert run_until_finished(d.pk, ecs.clock) == Deployment.State.FAILED
     d.refresh_from_db()
     assert code in d.error and message in d.error
     assert texts(d, "error") == [d.error]
@@ -300,6 +298,6 @@ def test_missing_service_ends_failed_naming_it(ecs, release):
         {"services": [], "failures": [{"arn": SERVICE_ARN, "reason": "MISSING"}]},
         {"cluster": CLUSTER, "services": [SERVICE]},
     )
-    assert deployment_execute(d.pk) == Deployment.State.FAILED
+    assert run_until_finished(d.pk, ecs.clock) == Deployment.State.FAILED
     d.refresh_from_db()
     assert d.error == "Service hello-color-dev was not found in cluster hello-color-dev (MISSING)."
