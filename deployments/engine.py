@@ -49,7 +49,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.db import close_old_connections, connection, transaction
-from django.db.models import Count, Exists, Min, OuterRef, Q
+from django.db.models import Exists, Min, OuterRef, Q
 from django.utils import timezone
 
 from deployserver.core.aws import AwsError
@@ -64,6 +64,7 @@ from .exceptions import DeploymentCancelled, DeploymentLost, StepFailed
 from .logs import LogWriter, log_append
 from .models import Deployment, LogLine
 from .runners import Check, CheckRound, runner_for
+from .selectors import LAST_ROUND_KEY
 from .services import deployment_auto_deploy
 
 logger = logging.getLogger(__name__)
@@ -74,8 +75,6 @@ ACTING, CHECKING = Deployment.Phase.ACTING, Deployment.Phase.CHECKING
 # A round takes at most this many due deployments; more due at once are left to the next round
 # (sent at once), so one round never holds a worker for long and several workers share a burst.
 ROUND_LIMIT = 250
-
-LAST_ROUND_KEY = "deployserver:engine:last-check-round"
 
 
 # Queue and mutex ------------------------------------------------------------------------------
@@ -509,34 +508,6 @@ def _note_round(run: DeploymentRun, check: Check, round_: CheckRound) -> None:
     )
     if check.wait is not None:
         check.wait["round_calls"] = described
-
-
-def engine_status() -> dict:
-    """What operators watch: deployments executing, waiting, acting, checks overdue."""
-    now = timezone.now()
-    overdue_after = max(10.0, 3 * settings.DEPLOYSERVER_ROLLOUT_POLL_SECONDS)
-    executing = Deployment.objects.filter(state=EXECUTING)
-    counts = executing.aggregate(
-        executing=Count("pk"),
-        acting=Count("pk", filter=Q(phase__in=[ACTING, Deployment.Phase.NONE])),
-        waiting=Count("pk", filter=Q(phase=WAITING)),
-        checking=Count("pk", filter=Q(phase=CHECKING)),
-        checks_overdue=Count(
-            "pk",
-            filter=Q(phase=WAITING, next_check_at__lt=now - timedelta(seconds=overdue_after)),
-        ),
-        oldest_due=Min("next_check_at", filter=Q(phase=WAITING)),
-    )
-    oldest = counts.pop("oldest_due")
-    counts["most_overdue_seconds"] = (
-        max(0.0, round((now - oldest).total_seconds(), 1)) if oldest else 0.0
-    )
-    counts["queued"] = Deployment.objects.filter(state=Deployment.State.QUEUED).count()
-    try:
-        counts["last_check_round"] = cache.get(LAST_ROUND_KEY)
-    except Exception:  # noqa: BLE001 - a cache outage hides only this figure
-        counts["last_check_round"] = None
-    return counts
 
 
 # The reaper ----------------------------------------------------------------------------------

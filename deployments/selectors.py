@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from releases.models import Environment, Lifecycle, Project, Release
 from releases.promotion import Progression, release_progression
@@ -176,3 +180,55 @@ def releases_standing(
             ),
         )
     return standing
+
+
+def deployment_activity(deployment: Deployment, now: datetime) -> str:
+    """What an executing deployment is doing, in words, for its page ("" when not executing)."""
+    if deployment.state != Deployment.State.EXECUTING:
+        return ""
+    phase = deployment.phase
+    if phase == Deployment.Phase.WAITING and deployment.next_check_at is not None:
+        seconds = (deployment.next_check_at - now).total_seconds()
+        late = -seconds - max(10.0, 3 * settings.DEPLOYSERVER_ROLLOUT_POLL_SECONDS)
+        if late > 0:
+            return (
+                f"Waiting for the rollout — its check is {int(-seconds)} s late "
+                "(are the workers running?)"
+            )
+        return f"Waiting for the rollout — next check in {max(0, math.ceil(seconds))} s"
+    if phase == Deployment.Phase.CHECKING:
+        return "Checking the rollout…"
+    return "Running a step: AWS calls in flight…"
+
+
+LAST_ROUND_KEY = "deployserver:engine:last-check-round"  # the figures of the last check round
+
+
+def engine_status() -> dict:
+    """What operators watch: deployments executing, waiting, acting, checks overdue."""
+    now = timezone.now()
+    overdue_after = max(10.0, 3 * settings.DEPLOYSERVER_ROLLOUT_POLL_SECONDS)
+    EXECUTING, WAITING = Deployment.State.EXECUTING, Deployment.Phase.WAITING
+    ACTING, CHECKING = Deployment.Phase.ACTING, Deployment.Phase.CHECKING
+    executing = Deployment.objects.filter(state=EXECUTING)
+    counts = executing.aggregate(
+        executing=Count("pk"),
+        acting=Count("pk", filter=Q(phase__in=[ACTING, Deployment.Phase.NONE])),
+        waiting=Count("pk", filter=Q(phase=WAITING)),
+        checking=Count("pk", filter=Q(phase=CHECKING)),
+        checks_overdue=Count(
+            "pk",
+            filter=Q(phase=WAITING, next_check_at__lt=now - timedelta(seconds=overdue_after)),
+        ),
+        oldest_due=Min("next_check_at", filter=Q(phase=WAITING)),
+    )
+    oldest = counts.pop("oldest_due")
+    counts["most_overdue_seconds"] = (
+        max(0.0, round((now - oldest).total_seconds(), 1)) if oldest else 0.0
+    )
+    counts["queued"] = Deployment.objects.filter(state=Deployment.State.QUEUED).count()
+    try:
+        counts["last_check_round"] = cache.get(LAST_ROUND_KEY)
+    except Exception:  # noqa: BLE001 - a cache outage hides only this figure
+        counts["last_check_round"] = None
+    return counts

@@ -1,7 +1,13 @@
 """REST API of the deployments app, one module per resource; wired in ``deployserver.urls``."""
 
-from .dashboard import DashboardView
+from .dashboard import DashboardView, EngineStatusView
 from .deployments import DeploymentViewSet
 from .releases import ProjectReleaseViewSet, ReleaseViewSet
 
-__all__ = ["DashboardView", "DeploymentViewSet", "ProjectReleaseViewSet", "ReleaseViewSet"]
+__all__ = [
+    "DashboardView",
+    "DeploymentViewSet",
+    "EngineStatusView",
+    "ProjectReleaseViewSet",
+    "ReleaseViewSet",
+]

@@ -83,3 +83,36 @@ def _cell(cell: selectors.DashboardCell | None) -> dict | None:
         "finished_at": cell.finished_at,
         "created_by": cell.created_by,
     }
+
+
+class CheckRoundSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    rollouts = serializers.IntegerField(help_text="Rollouts checked in that round")
+    groups = serializers.IntegerField(help_text="Account × region × cluster groups read")
+    calls = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="AWS calls of the round by operation (DescribeServices, ListTasks, …)",
+    )
+    seconds = serializers.FloatField()
+
+
+class EngineStatusSerializer(serializers.Serializer):
+    queued = serializers.IntegerField()
+    executing = serializers.IntegerField()
+    acting = serializers.IntegerField(help_text="Executing with a worker calling AWS for them")
+    waiting = serializers.IntegerField(help_text="Waiting for a rollout's next check (no worker)")
+    checking = serializers.IntegerField(help_text="Being read by a check round now")
+    checks_overdue = serializers.IntegerField(
+        help_text="Waiting ones whose check is late by over 3 check intervals (at least 10 s): "
+        "no worker is taking check rounds"
+    )
+    most_overdue_seconds = serializers.FloatField()
+    last_check_round = CheckRoundSerializer(allow_null=True)
+
+
+class EngineStatusView(APIView):
+    """What the deployment engine is doing: deployments executing, waiting, checks overdue."""
+
+    @extend_schema(responses={200: EngineStatusSerializer})
+    def get(self, request):
+        return Response(selectors.engine_status())

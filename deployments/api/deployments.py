@@ -83,6 +83,8 @@ class DeploymentSerializer(serializers.ModelSerializer):
             "cancel_requested_by",
             "progress_running",
             "progress_desired",
+            "phase",
+            "next_check_at",
             "note",
         ]
         read_only_fields = [f for f in fields if f not in ("release", "environment", "note")]

@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 
 from deployserver.web.pages import write_permission
 
@@ -48,6 +49,7 @@ def _status_context(deployment: Deployment) -> dict:
         ],
         "percent": min(100, percent),
         "duration": _duration(deployment),
+        "activity": selectors.deployment_activity(deployment, timezone.now()),
         "promote_to": promote_to,
     }
 

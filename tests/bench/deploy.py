@@ -49,6 +49,10 @@ from django.test.utils import setup_test_environment  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 MANY = int(os.environ.get("BENCH_SERVICES", "100"))
+F_SERVICES = int(os.environ.get("BENCH_F_SERVICES", "200"))
+F_CLUSTERS = int(os.environ.get("BENCH_F_CLUSTERS", "20"))
+F_ROLLOUT = float(os.environ.get("BENCH_F_ROLLOUT_SECONDS", "30"))
+ONLY = os.environ.get("BENCH_ONLY", "")  # e.g. "f": run only these figures
 
 
 def pct(values, p):
@@ -59,8 +63,8 @@ def pct(values, p):
 class Workers:
     """A ``celery worker`` process with ``concurrency`` pool processes on the bench database."""
 
-    def __init__(self, concurrency: int, name: str):
-        env = dict(os.environ)
+    def __init__(self, concurrency: int, name: str, **extra_env: str):
+        env = dict(os.environ, **extra_env)
         env["DATABASE_URL"] = (
             os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/" + (connection.settings_dict["NAME"])
         )
@@ -68,7 +72,8 @@ class Workers:
         self.log = open(f"/tmp/bench-{name}.log", "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "deployserver", "worker", "-c",
-             str(concurrency), "--without-gossip", "--without-mingle", "-n", self.name],
+             str(concurrency), "--without-gossip", "--without-mingle", "--loglevel=INFO",
+             "-n", self.name],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         from deployserver.celery import app
@@ -195,8 +200,9 @@ def figure_a_b(api: Client, release, account) -> None:
     )
 
 
-def make_services(account, project, count: int):
-    """``count`` services in one cluster, and ``count`` projects deploying one each to Dev."""
+def make_services(account, project, count: int, clusters: int = 1, prefix: str = "bench"):
+    """``count`` services spread over ``clusters`` clusters, and ``count`` projects deploying
+    one each to Dev."""
     from deployserver.core.aws import client
     from releases.models import Project
     from releases.process import process_for, process_update
@@ -206,34 +212,36 @@ def make_services(account, project, count: int):
     from sandbox import seed
 
     ecs, ec2 = client(account, "ecs"), client(account, "ec2")
-    ecs.create_cluster(clusterName="bench")
+    names = [f"{prefix}-c{c:02d}" if clusters > 1 else prefix for c in range(clusters)]
+    for cluster in names:
+        ecs.create_cluster(clusterName=cluster)
     vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
     subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.0.0/20")["Subnet"]["SubnetId"]
-    group = ec2.create_security_group(GroupName="bench", Description="bench", VpcId=vpc)
+    group = ec2.create_security_group(GroupName=prefix, Description=prefix, VpcId=vpc)
     steps = process_for(project).steps
     releases = []
     for n in range(count):
-        name = f"bench-{n:03d}"
+        name, cluster = f"{prefix}-{n:03d}", names[n % clusters]
         ecs.register_task_definition(
             family=name, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
             memory="512", containerDefinitions=[{"name": "web", "image": "nginx:1"}],
         )  # fmt: skip
         ecs.create_service(
-            cluster="bench", serviceName=name, taskDefinition=name, desiredCount=2,
+            cluster=cluster, serviceName=name, taskDefinition=name, desiredCount=2,
             launchType="FARGATE",
             networkConfiguration={"awsvpcConfiguration": {
                 "subnets": [subnet], "securityGroups": [group["GroupId"]]}},
         )  # fmt: skip
-        p = project_create(user=None, name=f"Bench {n:03d}", slug=name)
+        p = project_create(user=None, name=f"{prefix.title()} {n:03d}", slug=name)
         rows = [VariableInput("AwsAccount", account.slug, type="aws-account")] + [
             VariableInput(k, v)
             for k, v in (("Color", "teal"), ("Message", "bench"), ("TaskName", name),
-                         ("ClusterName", "bench"), ("ServiceName", name))
+                         ("ClusterName", cluster), ("ServiceName", name))
         ]  # fmt: skip
         variable_set_replace(project=p, rows=rows, user=None)
         process_update(project=p, steps=steps, user=None)
         releases.append(release_create(project=p, user=None, packages={"web": "1.0.1"}))
-    assert Project.objects.filter(slug__startswith="bench-").count() == count
+    assert Project.objects.filter(slug__startswith=f"{prefix}-").count() == count
     del seed
     return releases
 
@@ -277,6 +285,96 @@ def figure_c(account, project) -> None:
         )
 
 
+def figure_f(account, project) -> None:
+    """(f) 200 deployments to 200 services in 20 clusters, 30 s sandbox rollouts, one worker host
+    of 2 processes, rollouts checked every 3 s (the default)."""
+    import ast
+    import math
+    import re
+
+    from deployments.models import Deployment, LogLine
+    from deployments.tasks import deployment_run
+    from deployserver.core.aws import client
+    from releases.models import Environment
+    from sandbox import rollouts
+
+    count, clusters, rollout = F_SERVICES, F_CLUSTERS, F_ROLLOUT
+    releases = make_services(account, project, count, clusters=clusters, prefix="fleet")
+    dev = Environment.objects.get(slug="dev")
+    rollouts.ROLLOUT_SECONDS, before = rollout, rollouts.ROLLOUT_SECONDS
+    workers = Workers(2, "f", DEPLOYSERVER_ROLLOUT_POLL_SECONDS="3")
+    latencies: list[float] = []
+    done = threading.Event()
+
+    def reader() -> None:
+        """A client reading new log lines every 100 ms: when a line is readable vs written."""
+        from django.db import connection as conn
+
+        last = LogLine.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        while not done.is_set():
+            from django.utils import timezone
+
+            rows = list(LogLine.objects.filter(pk__gt=last).values_list("pk", "time"))
+            now = timezone.now()
+            for pk, written in rows:
+                latencies.append((now - written).total_seconds())
+                last = max(last, pk)
+            time.sleep(0.1)
+        conn.close()
+
+    thread = threading.Thread(target=reader, daemon=True)
+    try:
+        rows = Deployment.objects.bulk_create(
+            Deployment(release=r, project=r.project, environment=dev) for r in releases
+        )
+        ids = [d.pk for d in rows]
+        thread.start()
+        started = time.perf_counter()
+        for pk in ids:
+            deployment_run.delay(pk)
+        states = wait_finished(ids, timeout=1800)
+        total = time.perf_counter() - started
+    finally:
+        done.set()
+        workers.stop()
+        rollouts.ROLLOUT_SECONDS = before
+    thread.join(5)
+    rounds = [
+        (int(m.group(1)), int(m.group(2)), ast.literal_eval(m.group(3).replace("none", "{}")))
+        for m in re.finditer(
+            r"check round: (\d+) rollouts in (\d+) groups, AWS calls (\{[^}]*\}|none)",
+            Path("/tmp/bench-f.log").read_text(),
+        )
+    ]
+    describe = [calls.get("DescribeServices", 0) for _, _, calls in rounds]
+    others = sum(v for _, _, calls in rounds for k, v in calls.items() if k != "DescribeServices")
+    full = [(n, d) for (n, _, _), d in zip(rounds, describe, strict=True) if n == count]
+    succeeded = sum(1 for s in states.values() if s == "success")
+    registered = LogLine.objects.filter(
+        deployment_id__in=ids, text__startswith="Registered task definition"
+    ).count()
+    ecs = client(account, "ecs")
+    revisions = sum(
+        len(ecs.list_task_definitions(familyPrefix=f"fleet-{n:03d}")["taskDefinitionArns"]) - 1
+        for n in range(count)
+    )
+    p95 = pct(latencies, 95) if latencies else float("nan")
+    print(
+        f"(f) {count} deployments to {count} services in {clusters} clusters, {rollout:g} s "
+        f"rollouts, 1 worker host of 2 processes, checks every 3 s: {total:.1f} s total "
+        f"(goal <= {1.5 * rollout:.0f} s: {'met' if total <= 1.5 * rollout else 'NOT met'}); "
+        f"{succeeded} succeeded, {count - len(states)} lost, "
+        f"{registered - count} duplicated registrations ({revisions} new revisions in ECS)\n"
+        f"    check rounds: {len(rounds)}; DescribeServices per round max {max(describe or [0])}, "
+        f"in rounds checking all {count}: {sorted({d for _, d in full}) or 'none'} "
+        f"(goal <= ceil({count}/10) = {math.ceil(count / 10)}); ListTasks/DescribeTasks calls in "
+        f"all: {others}\n"
+        f"    log latency during the run, line written -> readable ({len(latencies)} lines): "
+        f"median {statistics.median(latencies) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms "
+        f"(goal < 1 s: {'met' if p95 < 1 else 'NOT met'})"
+    )
+
+
 def figure_d(api: Client, release) -> None:
     from deployments.engine import Ticker
     from deployments.logs import LogWriter
@@ -289,15 +387,11 @@ def figure_d(api: Client, release) -> None:
     )  # fmt: skip
 
     class Run:  # what the ticker needs of a run
-        flush_seconds = 0.25
         log = LogWriter(deployment.pk, [])
-
-        def heartbeat(self):
-            pass
 
     run = Run()
     run.deployment = deployment
-    ticker = Ticker(run)
+    ticker = Ticker([run])
     ticker.start()
     written: dict[int, float] = {}
     latencies: list[float] = []
@@ -408,13 +502,19 @@ def main() -> None:
             f"{POLL} s, PostgreSQL {connection.pg_version // 10000}, Redis broker, Celery "
             f"worker processes, {os.cpu_count()} CPUs\n"
         )
-        workers = Workers(1, "ab")
-        figure_a_b(api, release, account)
-        workers.stop()
-        workers = None
-        figure_d(api, release)
-        figure_e(api, page, release)
-        figure_c(account, project)
+        if not ONLY or "a" in ONLY or "b" in ONLY:
+            workers = Workers(1, "ab")
+            figure_a_b(api, release, account)
+            workers.stop()
+            workers = None
+        if not ONLY or "d" in ONLY:
+            figure_d(api, release)
+        if not ONLY or "e" in ONLY:
+            figure_e(api, page, release)
+        if not ONLY or "c" in ONLY:
+            figure_c(account, project)
+        if not ONLY or "f" in ONLY:
+            figure_f(account, project)
     finally:
         if workers is not None:
             workers.stop()
