@@ -16,7 +16,3 @@ class DeploymentLost(Exception):
 
 class StepFailed(Exception):
     """A step ended without success; ``str()`` is the reason shown on the deployment."""
-
-
-class RolloutCancelled(Exception):
-    """Someone cancelled the deployment while a step was following its rollout."""
