@@ -301,3 +301,40 @@ def test_missing_service_ends_failed_naming_it(ecs, release):
     assert run_until_finished(d.pk, ecs.clock) == Deployment.State.FAILED
     d.refresh_from_db()
     assert d.error == "Service hello-color-dev was not found in cluster hello-color-dev (MISSING)."
+
+
+def test_a_check_throttled_beyond_botocores_retries_is_tried_again_not_failed(ecs, release):
+    d = queued(release)
+    before_update(ecs)
+    ecs.stubber.add_client_error(
+        "describe_services",
+        service_error_code="ThrottlingException",
+        service_message="Rate exceeded",
+        http_status_code=400,
+    )
+    describe(ecs, described([ecs_deployment(NEW, state="COMPLETED", running=2, pending=0)]))
+
+    assert run_until_finished(d.pk, ecs.clock) == Deployment.State.SUCCESS
+    assert texts(Deployment.objects.get(pk=d.pk), "warning") == [
+        "Could not check the rollout (DescribeServices: ThrottlingException: Rate exceeded); "
+        "trying again at the next check."
+    ]
+
+
+def test_a_service_that_cannot_be_read_until_the_timeout_fails_saying_why(ecs, release):
+    d = queued(release, timeout_minutes=1, rollback_on_failure=False)
+    before_update(ecs)
+    for _ in range(3):  # 20, 40 and 60 s after the update: the deadline
+        ecs.stubber.add_client_error(
+            "describe_services",
+            service_error_code="AccessDeniedException",
+            service_message="not authorized to perform: ecs:DescribeServices",
+            http_status_code=400,
+        )
+
+    assert run_until_finished(d.pk, ecs.clock) == Deployment.State.FAILED
+    d.refresh_from_db()
+    assert d.error == (
+        "The rollout could not be followed before its timeout: DescribeServices: "
+        "AccessDeniedException: not authorized to perform: ecs:DescribeServices"
+    )
