@@ -60,6 +60,7 @@ from releases.substitution import SubstitutionError
 from releases.variables import secrets_to_mask, variables_resolve
 
 from .enqueue import broker_connection, check_soon, enqueue, enqueue_after_commit
+from .events import deployment_event
 from .exceptions import DeploymentCancelled, DeploymentLost, StepFailed
 from .logs import LogWriter, log_append
 from .models import Deployment, LogLine
@@ -129,6 +130,7 @@ def deployment_claim(deployment_id: int, *, worker: str = "") -> Deployment | No
             # Not queued (already run, running or cancelled): free the slot for the next one.
             deployment_kick(**row)
             return None
+        deployment_event(deployment_id)  # deployment.started, in the claim's transaction
     return Deployment.objects.select_related(
         "release", "release__project", "environment", "created_by"
     ).get(pk=deployment_id)
@@ -393,6 +395,7 @@ class DeploymentRun:
             if not ended:
                 return Deployment.objects.values_list("state", flat=True).get(pk=d.pk)
             deployment_kick(project_id=d.project_id, environment_id=d.environment_id)
+            deployment_event(d.pk)  # its end, in the same transaction (the outbox)
         if state == Deployment.State.SUCCESS:
             try:
                 deployment_auto_deploy(release=self.release)
@@ -560,6 +563,7 @@ def deployment_reap() -> list[int]:
             if not ended:
                 continue
             log_append(deployment, LogLine.Level.ERROR, message)
+            deployment_event(deployment.pk)
             deployment_kick(
                 project_id=deployment.project_id, environment_id=deployment.environment_id
             )

@@ -17,6 +17,7 @@ from releases.models import Environment, Project, Release
 from releases.releasing import release_create
 
 from .enqueue import check_soon, enqueue_after_commit
+from .events import deployment_event
 from .exceptions import DeploymentConflict
 from .models import Deployment
 from .selectors import release_progress, release_standing
@@ -40,6 +41,7 @@ def _create(release: Release, environment: Environment, user, trigger: str) -> D
     )
     deployment.full_clean()
     deployment.save()
+    deployment_event(deployment.pk)  # deployment.queued
     audit_record(
         user=user,
         action=AuditEvent.Action.CREATE,
@@ -134,6 +136,8 @@ def deployment_cancel(*, deployment: Deployment, user) -> Deployment:
         deployment.next_check_at = now  # the next check round ends it
         fields.append("next_check_at")
     deployment.save(update_fields=fields)
+    if deployment.state == Deployment.State.CANCELLED:
+        deployment_event(deployment.pk)
     if "next_check_at" in fields:
         check_soon(now)
     audit_record(

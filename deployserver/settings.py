@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "feeds",
     "releases",
     "deployments",
+    "triggers",
+    "notifications",
     "sandbox",
 ]
 
@@ -270,7 +272,7 @@ CELERY_BEAT_SCHEDULE["deployments-dispatch"] = {
     "schedule": env.float("DEPLOYSERVER_DISPATCH_SECONDS", default=5.0),
 }
 # Release retention (each lifecycle's "keep the last N releases / N days"), hourly by default.
-CELERY_IMPORTS = ["deployments.tasks"]
+CELERY_IMPORTS = ["deployments.tasks", "triggers.tasks", "notifications.tasks"]
 CELERY_BEAT_SCHEDULE["releases-retention"] = {
     "task": "deployments.retention",
     "schedule": env.float("DEPLOYSERVER_RETENTION_SECONDS", default=3600.0),
@@ -283,6 +285,36 @@ AWS_MAX_ATTEMPTS = env.int("AWS_MAX_ATTEMPTS", default=5)
 
 # How long a registry's repository and tag listings are cached (refresh=1 bypasses it).
 FEED_CACHE_SECONDS = env.int("FEED_CACHE_SECONDS", default=60)
+
+# Feed triggers: beat checks every triggered feed every FEED_TRIGGER_SECONDS (a push hook checks
+# one feed at once); a trigger failing FEED_TRIGGER_UNHEALTHY_AFTER times in a row is unhealthy.
+FEED_TRIGGER_SECONDS = env.float("FEED_TRIGGER_SECONDS", default=60.0)
+FEED_TRIGGER_UNHEALTHY_AFTER = 10
+CELERY_BEAT_SCHEDULE["triggers-poll"] = {
+    "task": "triggers.poll",
+    "schedule": FEED_TRIGGER_SECONDS,
+}
+# Push hooks: wrong tokens from one address within the window before 429.
+DEPLOYSERVER_HOOK_ATTEMPTS = env.int("DEPLOYSERVER_HOOK_ATTEMPTS", default=20)
+DEPLOYSERVER_HOOK_WINDOW_SECONDS = env.int("DEPLOYSERVER_HOOK_WINDOW_SECONDS", default=60)
+
+# Webhooks: events are recorded with the change that causes them (the outbox) and delivered at
+# once; beat's round every DEPLOYSERVER_EVENTS_SECONDS picks up what a lost message left behind
+# and the retries that are due. Links in payloads start with DEPLOYSERVER_PUBLIC_URL.
+DEPLOYSERVER_EVENTS_SECONDS = env.float("DEPLOYSERVER_EVENTS_SECONDS", default=5.0)
+CELERY_BEAT_SCHEDULE["notifications-dispatch"] = {
+    "task": "notifications.dispatch",
+    "schedule": DEPLOYSERVER_EVENTS_SECONDS,
+}
+DEPLOYSERVER_PUBLIC_URL = env.str("DEPLOYSERVER_PUBLIC_URL", default="http://127.0.0.1:8000")
+# Retry delays (s) after each failed attempt, before jitter; 7 attempts over about 42 minutes.
+DEPLOYSERVER_WEBHOOK_BACKOFF = [
+    float(x)
+    for x in env.list(
+        "DEPLOYSERVER_WEBHOOK_BACKOFF", default=["10", "30", "120", "300", "900", "1200"]
+    )
+]
+DEPLOYSERVER_WEBHOOK_TIMEOUT = env.float("DEPLOYSERVER_WEBHOOK_TIMEOUT", default=5.0)
 
 # Brute force: failed sign-ins per account (and 4x that per address) lock sign-in for the
 # window; invalid API keys per address within their window answer 429.

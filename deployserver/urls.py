@@ -15,6 +15,7 @@ from releases.api import lifecycles as lifecycles_api
 from releases.api import process as process_api
 from releases.api import projects as projects_api
 from releases.api import variables as variables_api
+from triggers import api as triggers_api
 
 router = DefaultRouter()
 router.register("environments", environments_api.EnvironmentViewSet, basename="environment")
@@ -28,6 +29,11 @@ router.register("deployments", deployments_api.DeploymentViewSet, basename="depl
 project_releases = deployments_api.ProjectReleaseViewSet.as_view({"get": "list", "post": "create"})
 project_channels = channels_api.ChannelViewSet.as_view({"get": "list", "post": "create"})
 project_channel = channels_api.ChannelViewSet.as_view(
+    {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
+)
+
+project_triggers = triggers_api.TriggerViewSet.as_view({"get": "list", "post": "create"})
+project_trigger = triggers_api.TriggerViewSet.as_view(
     {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
 )
 
@@ -62,6 +68,15 @@ urlpatterns = [
         "api/projects/<slug:slug>/channels/<slug:channel_slug>/",
         project_channel,
         name="project-channel-api",
+    ),
+    path("api/projects/<slug:slug>/triggers/", project_triggers, name="project-triggers-api"),
+    path(
+        "api/projects/<slug:slug>/triggers/<int:pk>/", project_trigger, name="project-trigger-api"
+    ),
+    path(
+        "api/hooks/registry/<str:token>/",
+        triggers_api.RegistryHookView.as_view(),
+        name="registry-hook",
     ),
     path("api/dashboard/", deployments_api.DashboardView.as_view(), name="dashboard-api"),
     path("api/engine/", deployments_api.EngineStatusView.as_view(), name="engine-api"),

@@ -10,4 +10,4 @@ class FeedAdmin(admin.ModelAdmin):
     search_fields = ["name", "url"]
     prepopulated_fields = {"slug": ["name"]}
     # The password is write-only everywhere, the admin included.
-    exclude = ["password"]
+    exclude = ["password", "hook_token", "hook_token_hash"]

@@ -55,6 +55,10 @@ class Feed(models.Model):
     )
     username = models.CharField(max_length=200, blank=True)
     password = EncryptedTextField(blank=True)
+    # The push hook's secret token: encrypted so the feed page can show its URL again, and its
+    # SHA-256 for the lookup (a token is never compared in clear, nor stored so).
+    hook_token = EncryptedTextField(blank=True, editable=False)
+    hook_token_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

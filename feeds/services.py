@@ -9,13 +9,21 @@ Registry failures raise ``feeds.registries.RegistryError`` (``status`` 404 or 50
 from __future__ import annotations
 
 import hashlib
+import secrets
 from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
-from deployserver.core.audit import audited_delete, audited_save, secret_unbind, secret_unbound
+from deployserver.core.audit import (
+    audit_record,
+    audited_delete,
+    audited_save,
+    secret_unbind,
+    secret_unbound,
+)
+from deployserver.core.models import AuditEvent
 
 from .models import Feed
 from .registries import RegistryError, Tag, check_reference, registry_for
@@ -27,6 +35,8 @@ __all__ = [
     "VersionListing",
     "feed_create",
     "feed_delete",
+    "feed_for_hook_token",
+    "feed_hook_token_rotate",
     "feed_image_reference",
     "feed_packages",
     "feed_password_unbound",
@@ -49,7 +59,8 @@ FEED_FIELDS = (
     "username",
     "password",
 )
-FEED_SECRETS = ("password",)
+# Masked in the audit log; the hook token is never in a service's data, only made here.
+FEED_SECRETS = ("password", "hook_token", "hook_token_hash")
 ECR_ONLY = {"account": None, "region": "", "registry_id": ""}
 DOCKER_ONLY = {"url": "", "username": "", "password": ""}
 
@@ -75,7 +86,7 @@ def _prepare(feed: Feed) -> None:
 
 @transaction.atomic
 def feed_create(*, user, **data) -> Feed:
-    return audited_save(
+    feed = audited_save(
         Feed(),
         user=user,
         data=data,
@@ -83,6 +94,46 @@ def feed_create(*, user, **data) -> Feed:
         secret_fields=FEED_SECRETS,
         prepare=_prepare,
     )
+    _set_hook_token(feed)
+    return feed
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _set_hook_token(feed: Feed) -> str:
+    token = secrets.token_urlsafe(32)
+    feed.hook_token, feed.hook_token_hash = token, _token_hash(token)
+    # Not through save(): the feed's updated_at (and so its cached listings) stay as they are.
+    Feed.objects.filter(pk=feed.pk).update(
+        hook_token=feed.hook_token, hook_token_hash=feed.hook_token_hash
+    )
+    return token
+
+
+@transaction.atomic
+def feed_hook_token_rotate(*, feed: Feed, user) -> str:
+    """Give ``feed`` a new push hook token (the old URL answers 404 from now on)."""
+    token = _set_hook_token(feed)
+    audit_record(
+        user=user,
+        action=AuditEvent.Action.UPDATE,
+        obj=feed,
+        summary=f"Made a new push hook URL for feed {feed.name}",
+    )
+    return token
+
+
+def feed_for_hook_token(token: str) -> Feed | None:
+    """The feed whose push hook token is ``token``, or None.
+
+    The lookup is by the token's SHA-256, so the time it takes says nothing about how much of a
+    guessed token was right.
+    """
+    if not token or len(token) > 200:
+        return None
+    return Feed.objects.filter(hook_token_hash=_token_hash(token)).first()
 
 
 # A stored password was entered for one registry and one user: it never follows them elsewhere.

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from deployserver.core import crypto
 from deployserver.core.audit import audit_record
+from deployserver.core.events import absolute_url, event_record
 from deployserver.core.models import AuditEvent
 from feeds.models import Feed
 from feeds.registries import RegistryError
@@ -305,7 +307,31 @@ def release_create(
     )
     _save_numbered(release, numbered=version is None)
     _audit_created(release, user)
+    _event_created(release)
     return release
+
+
+def _event_created(release: Release) -> None:
+    """``release.created`` in the outbox, in the release's transaction."""
+    event_record(
+        "release.created",
+        {
+            "project": {"slug": release.project.slug, "name": release.project.name},
+            "release": {
+                "id": release.pk,
+                "version": release.version,
+                "channel": release.channel.slug,
+                "notes": release.notes,
+                "packages": {
+                    ref: {"version": p["version"], "tag": p["tag"], "digest": p["digest"]}
+                    for ref, p in release.packages.items()
+                },
+                "created_by": release.created_by.get_username() if release.created_by else None,
+                "url": absolute_url(reverse("project-release", args=[release.pk])),
+            },
+        },
+        project_id=release.project_id,
+    )
 
 
 @transaction.atomic

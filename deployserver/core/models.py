@@ -131,3 +131,34 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_name or 'system'} {self.action} {self.object_type} {self.object_repr}"
+
+
+class Event(models.Model):
+    """An outbox row: something that happened (``deployment.failed``, ``release.created``),
+    written in the same transaction as the change that caused it, so a crash can never keep the
+    change and lose the event (nor the reverse). Webhook deliveries are made from these rows.
+
+    ``payload`` is the event's data as receivers see it; ``project_id`` and ``environment_id``
+    are kept as plain numbers (the core does not know those models) for the subscriptions'
+    filters. ``dispatched_at`` is set once the event has been turned into deliveries.
+    """
+
+    name = models.CharField(max_length=60)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    project_id = models.PositiveIntegerField(null=True, blank=True)
+    environment_id = models.PositiveIntegerField(null=True, blank=True)
+    payload = models.JSONField(default=dict)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [
+            models.Index(
+                fields=["occurred_at"],
+                name="event_undispatched",
+                condition=models.Q(dispatched_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} #{self.pk}"

@@ -129,8 +129,11 @@ class RunningRegistry:
             put.raise_for_status()
 
 
-def start_registry(root: Path, *, username: str = "", password: str = "") -> RunningRegistry:
-    """Run ``docker-registry serve`` on a free loopback port with storage under ``root``."""
+def start_registry(
+    root: Path, *, username: str = "", password: str = "", notify_url: str = ""
+) -> RunningRegistry:
+    """Run ``docker-registry serve`` on a free loopback port with storage under ``root``;
+    with ``notify_url``, the registry POSTs its push notifications there."""
     binary = shutil.which("docker-registry")
     if binary is None:
         raise RegistryBinaryMissing(
@@ -155,7 +158,7 @@ def start_registry(root: Path, *, username: str = "", password: str = "") -> Run
         "log:\n  level: error\n  accesslog:\n    disabled: true\n"
         f"storage:\n  filesystem:\n    rootdirectory: {root / 'data'}\n"
         "  delete:\n    enabled: true\n"
-        f"http:\n  addr: 127.0.0.1:{port}\n" + auth
+        f"http:\n  addr: 127.0.0.1:{port}\n" + auth + _notifications(notify_url)
     )
     log = open(root / "registry.log", "wb")  # noqa: SIM115 - lives as long as the process
     proc = subprocess.Popen([binary, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT)
@@ -173,6 +176,15 @@ def start_registry(root: Path, *, username: str = "", password: str = "") -> Run
         proc.kill()
         raise RuntimeError(f"docker-registry did not answer on {url} within 10 s")
     return RunningRegistry(url, proc, username, password)
+
+
+def _notifications(url: str) -> str:
+    if not url:
+        return ""
+    return (
+        "notifications:\n  endpoints:\n    - name: deployserver\n"
+        f"      url: {url}\n      timeout: 2s\n      threshold: 5\n      backoff: 1s\n"
+    )
 
 
 def ecr_manifest(seed: str) -> str:

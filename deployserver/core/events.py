@@ -1,0 +1,73 @@
+"""The outbox: ``event_record`` writes an event in the caller's transaction, and wakes the
+dispatcher once that transaction commits.
+
+The row is the truth and the message only wakes someone up: if the queue is unreachable, or the
+worker dies holding the message, beat's dispatch round (every ``DEPLOYSERVER_EVENTS_SECONDS``)
+finds the event anyway. Wake-ups are merged: one message per tenth of a second whoever asks.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+from celery import current_app
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+from .models import Event
+
+logger = logging.getLogger(__name__)
+
+DISPATCH_TASK = "notifications.dispatch"
+EVENT_NAMES = (
+    "release.created",
+    "deployment.queued",
+    "deployment.started",
+    "deployment.succeeded",
+    "deployment.failed",
+    "deployment.cancelled",
+)
+
+
+def absolute_url(path: str) -> str:
+    """``path`` on the server as people reach it (``DEPLOYSERVER_PUBLIC_URL``), for links."""
+    return settings.DEPLOYSERVER_PUBLIC_URL.rstrip("/") + path
+
+
+def event_record(
+    name: str,
+    payload: dict,
+    *,
+    project_id: int | None = None,
+    environment_id: int | None = None,
+) -> Event:
+    """Record event ``name`` with ``payload`` in the current transaction (the outbox)."""
+    if name not in EVENT_NAMES:
+        raise ValueError(f"unknown event {name!r}")
+    event = Event.objects.create(
+        name=name, payload=payload, project_id=project_id, environment_id=environment_id
+    )
+    transaction.on_commit(dispatch_soon)
+    return event
+
+
+def dispatch_soon() -> None:
+    """Send one dispatch message for this tenth of a second (a duplicate is harmless)."""
+    slot = math.ceil(time.time() * 10)
+    try:
+        if not cache.add(f"deployserver:events-dispatch:{slot}", 1, timeout=5):
+            return
+    except Exception:  # noqa: BLE001 - without the cache a duplicate wake-up is harmless
+        logger.debug("event dispatch dedup unavailable", exc_info=True)
+    try:
+        with current_app.connection_for_write(
+            connect_timeout=2,
+            transport_options={"socket_connect_timeout": 2, "socket_timeout": 2, "max_retries": 0},
+        ) as conn:
+            conn.ensure_connection(max_retries=0, timeout=2)
+            current_app.send_task(DISPATCH_TASK, connection=conn, retry=False, expires=120)
+    except Exception as exc:  # noqa: BLE001 - beat's dispatch round finds the event anyway
+        logger.warning("events: the queue is unreachable (%s); beat's round will dispatch", exc)
