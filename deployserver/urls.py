@@ -9,6 +9,7 @@ from deployments import api as deployments_api
 from deployserver.core import api as core_api
 from deployserver.health import healthz
 from feeds import api as feeds_api
+from notifications import api as notifications_api
 from releases.api import channels as channels_api
 from releases.api import environments as environments_api
 from releases.api import lifecycles as lifecycles_api
@@ -26,6 +27,11 @@ router.register("projects", projects_api.ProjectViewSet, basename="project")
 router.register("audit", core_api.AuditEventViewSet, basename="audit")
 router.register("releases", deployments_api.ReleaseViewSet, basename="release")
 router.register("deployments", deployments_api.DeploymentViewSet, basename="deployment")
+# Before "webhooks" itself: "deliveries" is not a webhook id.
+router.register(
+    "webhooks/deliveries", notifications_api.DeliveryViewSet, basename="webhook-delivery"
+)
+router.register("webhooks", notifications_api.WebhookViewSet, basename="webhook")
 project_releases = deployments_api.ProjectReleaseViewSet.as_view({"get": "list", "post": "create"})
 project_channels = channels_api.ChannelViewSet.as_view({"get": "list", "post": "create"})
 project_channel = channels_api.ChannelViewSet.as_view(

@@ -46,8 +46,13 @@ logger = logging.getLogger(__name__)
 BATCH = 200
 SENDERS = 8
 EXCERPT = 500
-# A lease outlives an attempt's timeout by this much before another worker may try again.
-LEASE_MARGIN_SECONDS = 10
+
+
+def lease_seconds() -> float:
+    """How long an attempt holds its delivery: past its connect and read timeouts, with room
+    to record the answer; then another worker may send it again (same id, same body)."""
+    timeout = settings.DEPLOYSERVER_WEBHOOK_TIMEOUT
+    return 2 * timeout + max(2.0, timeout)
 
 
 def signature(secret: str, body: bytes) -> str:
@@ -104,9 +109,7 @@ def fan_out(limit: int = 1000) -> int:
 
 def _claim_due(limit: int) -> list[Delivery]:
     now = timezone.now()
-    lease = now + timedelta(
-        seconds=settings.DEPLOYSERVER_WEBHOOK_TIMEOUT * 2 + LEASE_MARGIN_SECONDS
-    )
+    lease = now + timedelta(seconds=lease_seconds())
     with transaction.atomic():
         due = list(
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
