@@ -70,6 +70,7 @@ class WebhookSerializer(serializers.ModelSerializer):
 class DeliverySerializer(serializers.ModelSerializer):
     webhook = serializers.IntegerField(source="webhook_id")
     event = serializers.CharField(source="event_name")
+    state = serializers.CharField(read_only=True, help_text="pending, delivered or failed")
 
     class Meta:
         model = Delivery

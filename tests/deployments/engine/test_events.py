@@ -26,9 +26,7 @@ def events(deployment_id: int) -> list[str]:
     ]
 
 
-def test_a_deployment_run_by_the_engine_records_queued_started_and_succeeded(
-    release, admin_user
-):
+def test_a_deployment_run_by_the_engine_records_queued_started_and_succeeded(release, admin_user):
     deployment = deployment_create(
         release=release, environment=Environment.objects.get(slug="dev"), user=admin_user
     )
