@@ -89,6 +89,8 @@ urlpatterns = [
     path("api/", include((router.urls, "api"))),
     path("admin/", admin.site.urls),
     path("", include("releases.urls_channels")),
+    path("", include("triggers.urls")),
+    path("", include("notifications.urls")),
     path("", include("deployserver.core.urls")),
     path("", include("feeds.urls")),
     path("", include("releases.urls")),

@@ -110,7 +110,22 @@ def feed_test_view(request, pk):
 @login_required
 def feed_detail(request, pk):
     feed = selectors.feed_get(pk)
-    return render(request, "feeds/feed_detail.html", {"feed": feed, "q": request.GET.get("q", "")})
+    context = {"feed": feed, "q": request.GET.get("q", "")}
+    # The push hook URL holds the feed's secret token: shown to those who may change the feed.
+    if request.user.has_perm("feeds.change_feed") and feed.hook_token:
+        context["hook_url"] = request.build_absolute_uri(
+            reverse("registry-hook", args=[feed.hook_token])
+        )
+    return render(request, "feeds/feed_detail.html", context)
+
+
+@require_POST
+@write_permission("feeds.change_feed")
+def feed_hook_rotate(request, pk):
+    feed = selectors.feed_get(pk)
+    services.feed_hook_token_rotate(feed=feed, user=request.user)
+    messages.success(request, "The push hook has a new URL; the old one no longer works.")
+    return redirect("feed-detail", pk=feed.pk)
 
 
 @login_required
