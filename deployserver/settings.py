@@ -306,6 +306,8 @@ CELERY_BEAT_SCHEDULE["notifications-dispatch"] = {
     "task": "notifications.dispatch",
     "schedule": DEPLOYSERVER_EVENTS_SECONDS,
 }
+DEPLOYSERVER_EVENTS_KEEP_DAYS = env.int("DEPLOYSERVER_EVENTS_KEEP_DAYS", default=30)
+CELERY_BEAT_SCHEDULE["notifications-purge"] = {"task": "notifications.purge", "schedule": 3600.0}
 DEPLOYSERVER_PUBLIC_URL = env.str("DEPLOYSERVER_PUBLIC_URL", default="http://127.0.0.1:8000")
 # Retry delays (s) after each failed attempt, before jitter; 7 attempts over about 42 minutes.
 DEPLOYSERVER_WEBHOOK_BACKOFF = [

@@ -27,6 +27,11 @@ def json_body(event: Event, delivery_id: str) -> dict:
     }
 
 
+def _escape(value) -> str:
+    """Slack's mrkdwn treats &, < and > as markup: names and errors are shown as text."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _duration(seconds) -> str:
     if seconds is None:
         return "—"
@@ -66,11 +71,11 @@ def slack_body(event: Event) -> dict:
             ("By", deployment.get("created_by") or deployment.get("trigger") or "system"),
         ]
     blocks = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{text}*"}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": f"*{_escape(text)}*"}},
         {
             "type": "section",
             "fields": [
-                {"type": "mrkdwn", "text": f"*{name}*\n{value if value else '—'}"}
+                {"type": "mrkdwn", "text": f"*{name}*\n{_escape(value) if value else '—'}"}
                 for name, value in fields
             ],
         },
@@ -78,7 +83,10 @@ def slack_body(event: Event) -> dict:
     error = (p.get("deployment") or {}).get("error")
     if error:
         blocks.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": f"```{error[:2500]}```"}}
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": f"```{_escape(error[:2500])}```"},
+            }
         )
     if link:
         blocks.append(
@@ -89,7 +97,7 @@ def slack_body(event: Event) -> dict:
                 ],
             }
         )
-    return {"text": text, "blocks": blocks}
+    return {"text": _escape(text), "blocks": blocks}
 
 
 def body_for(webhook_format: str, event: Event, delivery_id: str) -> str:

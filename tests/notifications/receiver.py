@@ -18,6 +18,7 @@ class Received:
     body: bytes
     at: float
     status: int
+    wall: float
 
 
 class Receiver:
@@ -41,6 +42,7 @@ class Receiver:
                             body,
                             time.monotonic(),
                             status,
+                            time.time(),
                         )
                     )
                 pause = receiver.hang(n)
