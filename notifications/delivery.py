@@ -29,6 +29,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
@@ -170,7 +171,14 @@ def send(delivery: Delivery, session: requests.Session | None = None) -> Attempt
         attempt.error = str(exc)
     except requests.RequestException as exc:
         cause = exc.__context__ if isinstance(exc.__context__, EndpointRefused) else None
-        attempt.error = str(cause) if cause else f"{type(exc).__name__}: {exc}"[:500]
+        # The URL's path and query may be a secret of their own (a Slack webhook's is): the
+        # error shown and stored names the host only.
+        text = str(exc)
+        parts = urlsplit(webhook.url)
+        for secret_part in (parts.path, parts.query):
+            if len(secret_part) > 1:
+                text = text.replace(secret_part, "/…")
+        attempt.error = str(cause) if cause else f"{type(exc).__name__}: {text}"[:500]
     attempt.duration_ms = int((time.monotonic() - started) * 1000)
     return attempt
 

@@ -55,19 +55,25 @@ def event_record(
 
 
 def dispatch_soon() -> None:
-    """Send one dispatch message for this tenth of a second (a duplicate is harmless)."""
-    slot = math.ceil(time.time() * 10)
+    """Have a dispatch run at the end of this tenth of a second: one message per tenth
+    whoever asks. The message runs after the slot ends, so it sees every event committed in
+    the slot; one asked for later is a later slot's (a duplicate is harmless)."""
+    now = time.time()
+    slot = math.ceil(now * 10)
     try:
         if not cache.add(f"deployserver:events-dispatch:{slot}", 1, timeout=5):
             return
     except Exception:  # noqa: BLE001 - without the cache a duplicate wake-up is harmless
         logger.debug("event dispatch dedup unavailable", exc_info=True)
+    countdown = max(0.0, slot / 10 - now) + 0.01
     try:
         with current_app.connection_for_write(
             connect_timeout=2,
             transport_options={"socket_connect_timeout": 2, "socket_timeout": 2, "max_retries": 0},
         ) as conn:
             conn.ensure_connection(max_retries=0, timeout=2)
-            current_app.send_task(DISPATCH_TASK, connection=conn, retry=False, expires=120)
+            current_app.send_task(
+                DISPATCH_TASK, connection=conn, retry=False, countdown=countdown, expires=120
+            )
     except Exception as exc:  # noqa: BLE001 - beat's dispatch round finds the event anyway
         logger.warning("events: the queue is unreachable (%s); beat's round will dispatch", exc)

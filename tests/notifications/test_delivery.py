@@ -212,3 +212,15 @@ def test_metadata_and_loopback_urls_are_refused_when_saved(admin_user, settings)
         with pytest.raises(ValidationError) as exc:
             webhook_create(user=admin_user, name="X", url=url, events=["release.created"])
         assert reason in str(exc.value), (policy, url)
+
+
+def test_a_failed_connection_is_recorded_without_the_urls_secret_path(bare_project, admin_user):
+    from tests.conftest import free_port
+
+    url = f"http://127.0.0.1:{free_port()}/services/T000/B000/XXXXsecretXXXX"
+    webhook_create(user=admin_user, name="Gone", url=url, events=["release.created"])
+    release_create(project=bare_project, user=admin_user)
+    notifications_dispatch()
+    delivery = Delivery.objects.get()
+    assert delivery.attempts == 1 and delivery.error.startswith("ConnectionError")
+    assert "XXXXsecretXXXX" not in delivery.error and "127.0.0.1" in delivery.error
