@@ -195,7 +195,9 @@ def deployment_activity(deployment: Deployment, now: datetime) -> str:
                 f"Waiting for the rollout — its check is {int(-seconds)} s late "
                 "(are the workers running?)"
             )
-        return f"Waiting for the rollout — next check in {max(0, math.ceil(seconds))} s"
+        if seconds < 0.5:
+            return "Waiting for the rollout — checking it now"
+        return f"Waiting for the rollout — next check in {math.ceil(seconds)} s"
     if phase == Deployment.Phase.CHECKING:
         return "Checking the rollout…"
     return "Running a step: AWS calls in flight…"
