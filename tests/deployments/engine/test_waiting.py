@@ -106,8 +106,11 @@ def test_each_round_logs_no_line_when_nothing_changed(waiting):
 
 
 def test_the_page_and_the_api_say_it_waits_and_when_it_is_checked_next(waiting, admin_client):
+    Deployment.objects.filter(pk=waiting.pk).update(
+        next_check_at=timezone.now() + timedelta(seconds=30)
+    )
     page = admin_client.get(f"/deployments/{waiting.pk}/").content.decode()
-    assert "Waiting for the rollout — next check in" in page
+    assert "Waiting for the rollout — next check in 30 s" in page
 
     api = admin_client.get(f"/api/deployments/{waiting.pk}/").json()
     assert api["phase"] == "waiting" and api["next_check_at"]
