@@ -214,6 +214,7 @@ class DeploymentRun:
         self.outputs: dict = dict(deployment.outputs or {})
         self.cursor: dict = dict(deployment.cursor or {})
         self.lost = False
+        self._cancelled_while = "while executing."
 
     @cached_property
     def specs(self):
@@ -290,8 +291,18 @@ class DeploymentRun:
             return Deployment.objects.values_list("state", flat=True).get(pk=self.deployment.pk)
         return self._turn(lambda: self._steps_from(index + 1))
 
-    def cancel_waiting(self) -> str:
-        """End a deployment whose cancel was asked while it waited (seen by a check round)."""
+    def cancel_waiting(self, runner, step: dict) -> str:
+        """End a deployment whose cancel was asked while it waited (seen by a check round); the
+        step's runner first undoes what must not go on (a task is stopped)."""
+        wait = self.cursor.get("wait") or {}
+        said = "while waiting."
+        if runner is not None and runner.cancel is not None:
+            try:
+                said = runner.cancel(self, step, wait)
+            except Exception as exc:  # noqa: BLE001 - the cancel is recorded whatever happened
+                logger.exception("deployment %s: the step's cancel failed", self.deployment.pk)
+                said = f"while waiting; undoing the step failed: {type(exc).__name__}: {exc}"
+        self._cancelled_while = said
         return self._turn(lambda: _raise(DeploymentCancelled()))
 
     def _turn(self, body) -> str:
@@ -314,14 +325,7 @@ class DeploymentRun:
                 .values_list("cancel_requested_by", flat=True)
                 .first()
             ) or "someone"
-            if self.cursor.get("wait"):
-                error = (
-                    f"Cancelled by {who} while waiting for the rollout. The service was left as "
-                    "it is: ECS goes on with the rollout (redeploy the previous release to go "
-                    "back)."
-                )
-            else:
-                error = f"Cancelled by {who} while executing."
+            error = f"Cancelled by {who} {self._cancelled_while}"
             self.log.warning(error)
         except DeploymentLost:
             self.log.flush()
@@ -467,12 +471,13 @@ def deployments_check(*, worker: str = "", limit: int = ROUND_LIMIT) -> dict:
 def _check_runs(runs: list[DeploymentRun]) -> dict:
     by_type: dict[str, list] = {}
     for run in runs:
-        if run.deployment.cancel_requested_at is not None:
-            run.cancel_waiting()
-            continue
         index = run.cursor.get("step", 0)
         steps = run.release.process_snapshot or []
         step = steps[index] if index < len(steps) else {}
+        if run.deployment.cancel_requested_at is not None:
+            run.log.step = run._step_name(index)
+            run.cancel_waiting(runner_for(step.get("type")), step)
+            continue
         by_type.setdefault(step.get("type") or "", []).append((run, step, run.cursor["wait"]))
     calls: dict[str, int] = {}
     groups = 0

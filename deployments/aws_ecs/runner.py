@@ -127,9 +127,9 @@ def run_ecs_step(run: DeploymentRun, step: dict) -> dict | None:
     }
 
 
-def _plan(run: DeploymentRun, step: dict) -> EcsPlan:
-    """The step's requests, from the release's variables for the environment and its packages."""
-    packages = step_packages(run.release, step, pin_digest=run.project.pin_digest)
+def step_values(run: DeploymentRun, packages: dict[str, PackageInfo]) -> dict[str, str]:
+    """The release's variables for the environment, with the system variables, for one step;
+    logs which image each package reference deploys."""
     values = {
         **variables_resolve(run.specs, run.environment.pk),
         **system_variables(
@@ -144,6 +144,13 @@ def _plan(run: DeploymentRun, step: dict) -> EcsPlan:
     for ref, info in packages.items():
         how = "digest" if "@" in info.image else "tag"
         run.log.info(f"Package {ref}: {info.package_id} {info.version} by {how} ({info.image})")
+    return values
+
+
+def _plan(run: DeploymentRun, step: dict) -> EcsPlan:
+    """The step's requests, from the release's variables for the environment and its packages."""
+    packages = step_packages(run.release, step, pin_digest=run.project.pin_digest)
+    values = step_values(run, packages)
     plan = ECS_DEPLOY.build_plan(step.get("properties") or {}, values, packages)
     run.log.verbose(
         "RegisterTaskDefinition " + json.dumps(plan.register_task_definition, sort_keys=True)
@@ -253,7 +260,7 @@ def check_ecs_rollouts(items: Sequence[Item], round_: CheckRound) -> list[Check]
             try:
                 checks[i] = _check_one(run, ecs, wait, described, error, round_)
             except AwsError as exc:
-                checks[i] = _unreadable(run, wait, exc)
+                checks[i] = _unreadable_until(run, wait, exc)
     return [c if c is not None else Check(failed="Not checked.") for c in checks]
 
 
@@ -264,7 +271,7 @@ def _check_one(run, ecs, wait: dict, described: dict, error, round_: CheckRound)
         progress=run.progress if wait["kind"] == "rollout" else None,
     )
     if error is not None:
-        return _unreadable(run, wait, error)
+        return _unreadable_until(run, wait, error)
     service = described.get(watcher.service)
     result = watcher.observe(ecs, service, clock())
     for name, count in watcher.calls.items():
@@ -293,14 +300,23 @@ def _check_one(run, ecs, wait: dict, described: dict, error, round_: CheckRound)
     return Check(failed=result.reason)
 
 
-def _unreadable(run, wait: dict, exc: AwsError) -> Check:
-    """A check that could not read the service: say so, and try again next time (until the
-    deadline: a rollout nobody can see is not declared a success or a failure before then)."""
-    deadline = wait["watcher"]["deadline"]
+def _unreadable_until(run, wait: dict, exc: Exception) -> Check:
+    """A check that could not read what it follows: say so, and try again next time (until the
+    deadline: what nobody can see is declared neither a success nor a failure before then)."""
+    what = "task" if wait.get("kind") == "task" else "rollout"
+    deadline = wait["deadline"] if "deadline" in wait else wait["watcher"]["deadline"]
     if clock() >= deadline:
-        return Check(failed=f"The rollout could not be followed before its timeout: {exc}")
-    run.log.warning(f"Could not check the rollout ({exc}); trying again at the next check.")
+        return Check(failed=f"The {what} could not be followed before its timeout: {exc}")
+    run.log.warning(f"Could not check the {what} ({exc}); trying again at the next check.")
     return Check(wait=wait)
+
+
+def cancel_rollout(run, step: dict, wait: dict) -> str:
+    """A deployment cancelled while its rollout is followed: the service is left as it is."""
+    return (
+        "while waiting for the rollout. The service was left as it is: ECS goes on with the "
+        "rollout (redeploy the previous release to go back)."
+    )
 
 
 def _roll_back(run, ecs, failed: RolloutWatcher, wait: dict, service: dict, reason: str) -> Check:
