@@ -20,6 +20,7 @@ urlpatterns = [
     ),
     path("releases/<int:pk>/", releases.release_detail, name="project-release"),
     path("releases/<int:pk>/deploy/", releases.release_deploy, name="project-release-deploy"),
+    path("releases/<int:pk>/diff/", releases.release_diff, name="project-release-diff"),
     path("releases/<int:pk>/promote/", releases.release_promote, name="project-release-promote"),
     path(
         "releases/<int:pk>/update-variables/",

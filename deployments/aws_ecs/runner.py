@@ -30,6 +30,7 @@ from releases.variables import PackageInfo, system_variables, variables_resolve
 
 from ..exceptions import StepFailed
 from ..runners import Check, CheckRound, Item
+from . import diff
 from .aws import (
     RolloutResult,
     RolloutWatcher,
@@ -98,6 +99,7 @@ def run_ecs_step(run: DeploymentRun, step: dict) -> dict | None:
     ecs = _connect(run, plan)
     service = describe_service(ecs, update["cluster"], update["service"])
     outputs = _outputs_before(run, step, update, service)
+    _log_changes(run, ecs, plan, service)
     arn = _register(run, step, ecs, plan.register_task_definition, outputs)
     _update(run, ecs, update, arn)
     if plan.wait_mode == "none":
@@ -127,20 +129,24 @@ def run_ecs_step(run: DeploymentRun, step: dict) -> dict | None:
     }
 
 
-def step_values(run: DeploymentRun, packages: dict[str, PackageInfo]) -> dict[str, str]:
-    """The release's variables for the environment, with the system variables, for one step;
-    logs which image each package reference deploys."""
-    values = {
-        **variables_resolve(run.specs, run.environment.pk),
+def plan_values(release, environment, specs, packages, deployment_id: str) -> dict[str, str]:
+    """The release's variables for the environment, with the system variables, for one step."""
+    return {
+        **variables_resolve(specs, environment.pk),
         **system_variables(
-            project=run.project,
-            environment=run.environment,
-            release_number=run.release.version,
-            release_notes=run.release.notes,
-            deployment_id=str(run.deployment.pk),
+            project=release.project,
+            environment=environment,
+            release_number=release.version,
+            release_notes=release.notes,
+            deployment_id=deployment_id,
             packages=packages,
         ),
     }
+
+
+def step_values(run: DeploymentRun, packages: dict[str, PackageInfo]) -> dict[str, str]:
+    """``plan_values`` for a deployment's step; logs which image each package deploys."""
+    values = plan_values(run.release, run.environment, run.specs, packages, str(run.deployment.pk))
     for ref, info in packages.items():
         how = "digest" if "@" in info.image else "tag"
         run.log.info(f"Package {ref}: {info.package_id} {info.version} by {how} ({info.image})")
@@ -192,6 +198,18 @@ def _outputs_before(run: DeploymentRun, step: dict, update: dict, service: dict)
         outputs["task_definition_arn"] = mine["task_definition_arn"]
     run.log.info(f"Service {outputs['service']} runs {short_arn(previous)} now.")
     return outputs
+
+
+def _log_changes(run: DeploymentRun, ecs, plan: EcsPlan, service: dict) -> None:
+    """What this deployment changes on the service, in one line (the release page's diff)."""
+    try:
+        current = diff.service_now(ecs, service)
+    except AwsError as exc:
+        run.log.warning(f"What the service runs now could not be compared: {exc}")
+        return
+    nxt = diff.next_fields(plan.register_task_definition, plan.update_service, current)
+    secrets = run.secrets + diff.deployed_secrets(run.project.pk, run.environment)
+    run.log.highlight(diff.summary(diff.changes_between(current, nxt, secrets)))
 
 
 def _register(run: DeploymentRun, step: dict, ecs, register: dict, outputs: dict) -> str:
