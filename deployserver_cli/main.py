@@ -231,8 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        # The reader (`| head`) went away: nothing left to say to it.
-        sys.stderr.close()
+        # The reader (`| head`) went away: nothing left to say to it, not even at exit's flush.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:  # never a traceback: the answer was not what the API gives
         if os.environ.get("DEPLOYSERVER_DEBUG"):
