@@ -1,6 +1,6 @@
 """A known deployment history with fixed times, for the insights' tests and screenshots."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from deployments.models import Deployment
 from tests.factories import ProjectFactory, deployed_at, release_at
@@ -18,7 +18,7 @@ def at(month: int, day: int, hour: int = 0) -> datetime:
     return datetime(2024, month, day, hour, tzinfo=UTC)
 
 
-def build_history(dev_test_prod, standard_lifecycle) -> dict:
+def build_history(dev_test_prod, standard_lifecycle, *, weeks_later: int = 0) -> dict:
     """Shop and Search on Dev → Test → Prod. With 30 days (from 31 May 12:00):
 
     Shop in Prod — successes: 1.0.1 (3 Jun), 1.0.2 (10 Jun 12:00), 0.9.0 (15 Jun, a redeploy of
@@ -28,7 +28,14 @@ def build_history(dev_test_prod, standard_lifecycle) -> dict:
     The 30 days before: 1.0.0 succeeded on 12 May (lead 48 h), failed and recovered on 20 May
     (10 h). Search in Prod: 2.0.0, lead 6 h, on 29 Jun. Dev and a cancelled deployment never
     count for Prod.
+
+    ``weeks_later`` moves it all that many weeks on (weekdays stay), for pages seen today.
     """
+    later = timedelta(weeks=weeks_later)
+
+    def at(month: int, day: int, hour: int = 0) -> datetime:
+        return datetime(2024, month, day, hour, tzinfo=UTC) + later
+
     dev, prod = dev_test_prod["dev"], dev_test_prod["prod"]
     shop = ProjectFactory(name="Shop", slug="shop", lifecycle=standard_lifecycle)
     search = ProjectFactory(name="Search", slug="search", lifecycle=standard_lifecycle)
