@@ -96,10 +96,12 @@ class Overview:
 
     @property
     def phase_headers(self) -> list[tuple[str, int]]:
-        """(phase name, environments in it) for a header row; none for implied phases."""
-        if not self.phases or self.phases[0].implied:
+        """(phase name, environments in it) for a header row over the environments; none when
+        it would only repeat them (implied phases, or each phase one environment of its name)."""
+        phases = [p for p in self.phases if p.environments]
+        if all(len(p.environments) == 1 and p.environments[0].name == p.name for p in phases):
             return []
-        return [(p.name, len(p.environments)) for p in self.phases if p.environments]
+        return [(p.name, len(p.environments)) for p in phases]
 
 
 def _current(project: Project, environments: list[Environment]) -> dict[int, CurrentDeployment]:

@@ -20,7 +20,7 @@ from releases.selectors import project_list
 from ..models import Deployment
 from ..overview import Overview, project_overview
 from ..selectors import deployment_activity
-from .cells import deployment_cell, deployment_url_maker, release_cell
+from .cells import ago, deployment_cell, deployment_url_maker, release_cell
 
 POLL_DONE = 286
 
@@ -69,7 +69,10 @@ def _grid(request, overview: Overview) -> dict:
                 extra=_offer_form(request, column, csrf, allowed),
             )
         )
-    rows = [(row, [release_cell(c, url_of, now) for c in row.cells]) for row in overview.rows]
+    rows = [
+        (row, [release_cell(c, url_of, now) for c in row.cells], ago(row.release.created_at, now))
+        for row in overview.rows
+    ]
     return {"overview": overview, "current": current, "rows": rows}
 
 

@@ -10,7 +10,13 @@ from django.utils import timezone
 from deployments.models import Deployment
 from deployments.overview import BLOCKED, NOT_YET, project_overview
 from releases.models import Project
-from tests.factories import DeploymentFactory, ProjectFactory, ReleaseFactory, deployed_at
+from tests.factories import (
+    DeploymentFactory,
+    ProjectFactory,
+    ReleaseFactory,
+    deployed_at,
+    make_lifecycle,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +142,11 @@ def test_the_overview_costs_the_same_queries_for_a_short_or_a_long_history(
         for env in envs:
             DeploymentFactory(release=release, environment=env, created_by=admin_user)
     assert queries() == few
+
+
+def test_phase_headers_only_when_they_say_more_than_the_environments(release_train, dev_prod):
+    trains = ProjectFactory(name="Trains", slug="trains", lifecycle=release_train)
+    assert overview_of(trains).phase_headers == [("Build", 1), ("Ship", 1)]
+    plain = make_lifecycle("Plain", [{"name": e.name, "envs": [e]} for e in dev_prod])
+    project = ProjectFactory(name="Plain", slug="plain", lifecycle=plain)
+    assert overview_of(project).phase_headers == []
