@@ -37,7 +37,6 @@ from django.db.models import (
     Aggregate,
     Case,
     Count,
-    Exists,
     F,
     FloatField,
     Func,
@@ -275,12 +274,23 @@ def insights(
     )
 
     # 2. Lead time: each release's first successful deployment there, if it is in the window.
-    earlier_success = Deployment.objects.filter(
-        _before(), release=OuterRef("release"), environment=environment, state=SUCCESS
+    # A scalar subquery, not EXISTS: PostgreSQL then probes the partial index
+    # ``deployment_first_success`` per row rather than hashing every success there ever was.
+    earlier_success = Subquery(
+        Deployment.objects.filter(
+            _before(),
+            release=OuterRef("release"),
+            environment=environment,
+            state=SUCCESS,
+            finished_at__lte=OuterRef("finished_at"),
+        )
+        .order_by()
+        .values("pk")[:1]
     )
     firsts = (
         window.filter(state=SUCCESS)
-        .exclude(Exists(earlier_success))
+        .annotate(earlier=earlier_success)
+        .filter(earlier__isnull=True)
         .annotate(seconds=Seconds(F("finished_at"), F("release__created_at")))
     )
 
@@ -291,6 +301,7 @@ def insights(
             project=OuterRef("project"),
             environment=environment,
             state__in=[SUCCESS, FAILED],
+            finished_at__lte=OuterRef("finished_at"),
         )
         .order_by("-finished_at", "-pk")
         .values("state")[:1]

@@ -77,7 +77,9 @@ class Deployment(models.Model):
             models.Index(fields=["state", "phase", "next_check_at"], name="deployment_due"),
             # The insights: deployments that finished in a period, across projects or in one,
             # a project × environment's previous and next deployment, a release's first success.
-            models.Index(fields=["environment", "finished_at"], name="deployment_env_finished"),
+            models.Index(
+                fields=["environment", "state", "finished_at"], name="deployment_env_finished"
+            ),
             models.Index(
                 fields=["project", "environment", "finished_at"], name="deployment_finished"
             ),

@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="deployment",
             index=models.Index(
-                fields=["environment", "finished_at"], name="deployment_env_finished"
+                fields=["environment", "state", "finished_at"], name="deployment_env_finished"
             ),
         ),
         migrations.AddIndex(

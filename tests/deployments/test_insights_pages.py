@@ -37,7 +37,7 @@ def test_a_projects_insights_show_the_four_figures_with_trends(admin_client, his
     assert page.count("<svg") == 4
     assert "<title>Week of 10 Jun: 2 successful deployments, 2 failed</title>" in page
     assert "<title>Week of 10 Jun: 2 of 4 failed, 1 rolled back</title>" in page
-    assert "<title>Week of 3 Jun: median 2.0 d, p90 2.0 d</title>" in page
+    assert "<title>Week of 3 Jun: median 48 h, p90 48 h</title>" in page
 
 
 def test_trends_say_whether_a_change_is_better_or_worse(admin_client, history, frozen):
