@@ -4,6 +4,8 @@ Names follow the ECS API (``task_cpu`` is ``cpu`` of RegisterTaskDefinition …)
 every property may hold ``#{…}`` expressions.
 """
 
+import copy
+
 from deployserver.core.models import ROLE_ARN_PATTERN, region_validator
 from releases.steps import Boolean, Choice, Integer, ListOf, Obj, Text
 
@@ -168,10 +170,26 @@ SCHEMA = Obj(
 # definition built like the deploy step's from the release's packages and variables.
 SUBNET_LIST = r"^\s*subnet-[0-9a-f]+(\s*,\s*subnet-[0-9a-f]+)*\s*$"
 GROUP_LIST = r"^\s*sg-[0-9a-f]+(\s*,\s*sg-[0-9a-f]+)*\s*$"
+
+
+def _optional(field):
+    optional = copy.copy(field)
+    optional.required = False
+    return optional
+
+
 RUN_TASK_SCHEMA = Obj(
     {
         **TARGET,
+        "task_definition": Text(
+            group="Task definition",
+            label="Existing task definition",
+            help="Run this task definition as it is (family, family:revision or ARN); leave "
+            "empty to register one from the fields and containers below.",
+        ),
         **TASK_DEFINITION,
+        "task_family": _optional(TASK_DEFINITION["task_family"]),
+        "containers": _optional(TASK_DEFINITION["containers"]),
         "subnets": Text(
             group="Run",
             label="Subnets",

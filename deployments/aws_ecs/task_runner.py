@@ -17,7 +17,14 @@ from deployserver.core.aws import AwsError
 from ..exceptions import StepFailed
 from ..runners import Check, CheckRound, Item
 from . import runner as ecs
-from .aws import describe_tasks, register_task_definition, run_task, short_arn, stop_task
+from .aws import (
+    call,
+    describe_tasks,
+    register_task_definition,
+    run_task,
+    short_arn,
+    stop_task,
+)
 from .task_step import ECS_RUN_TASK, TaskPlan
 
 if TYPE_CHECKING:
@@ -36,7 +43,20 @@ def run_task_step(run: DeploymentRun, step: dict) -> dict | None:
     run.log.info(f"AWS account {account.name}, region {plan.region}, cluster {cluster}.")
     mine = dict((run.outputs.get("steps") or {}).get(step["name"]) or {})
     arn = mine.get("task_definition_arn")
-    if arn:
+    essential = list(plan.essential)
+    request = dict(plan.run_task)
+    if plan.register_task_definition is None:
+        # An existing task definition: its essential containers say what success is.
+        td = call(client.describe_task_definition, taskDefinition=plan.run_task["taskDefinition"])
+        td = td["taskDefinition"]
+        arn = td["taskDefinitionArn"]
+        containers = td.get("containerDefinitions") or []
+        essential = [c["name"] for c in containers if c.get("essential", True)]
+        for override in (request.get("overrides") or {}).get("containerOverrides", []):
+            override["name"] = override["name"] or (containers[0]["name"] if containers else "")
+        run.log.info(f"Running the existing task definition {short_arn(arn)}.")
+        _record(run, step, task_definition_arn=arn)
+    elif arn:
         run.log.info(f"Reusing task definition {short_arn(arn)}, registered for this deployment.")
     else:
         run.check_cancel()
@@ -44,7 +64,7 @@ def run_task_step(run: DeploymentRun, step: dict) -> dict | None:
         run.log.info(f"Registered task definition {short_arn(arn)}.")
         _record(run, step, task_definition_arn=arn)
     run.check_cancel()
-    request = {**plan.run_task, "taskDefinition": arn}
+    request["taskDefinition"] = arn
     task = run_task(client, request)
     task_arn = task.get("taskArn", "")
     _record(run, step, task_definition_arn=arn, task_arn=task_arn)
@@ -61,7 +81,7 @@ def run_task_step(run: DeploymentRun, step: dict) -> dict | None:
         "region": plan.region,
         "cluster": cluster,
         "task": task_arn,
-        "essential": list(plan.essential),
+        "essential": essential,
         "deadline": ecs.clock() + timeout,
         "timeout": timeout,
         "status": task.get("lastStatus", ""),

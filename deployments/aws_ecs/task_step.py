@@ -28,7 +28,7 @@ class TaskPlan:
 
     aws_account: str
     region: str
-    register_task_definition: dict
+    register_task_definition: dict | None  # None: an existing task definition is run
     run_task: dict
     essential: tuple[str, ...]
     timeout_minutes: int
@@ -45,7 +45,15 @@ class EcsRunTaskStep(StepType):
 
     def check(self, properties, *, packages, path, errors, resolved):
         p = properties
-        check_task_definition(p, path, errors)
+        if not p["task_definition"]:
+            for name, what in (("task_family", "a task family"), ("containers", "a container")):
+                if not p[name] and join(path, name) not in errors:
+                    add_error(
+                        errors,
+                        join(path, name),
+                        f"Give {what}, or an existing task definition to run.",
+                    )
+            check_task_definition(p, path, errors)
         awsvpc = p["network_mode"] == "awsvpc"
         if awsvpc and resolved and not _ids(p["subnets"]):
             add_error(
@@ -76,10 +84,11 @@ class EcsRunTaskStep(StepType):
         p, errors = self.clean(substitute_tree(properties, merged), packages=[], resolved=True)
         if errors:
             raise StepValidationError(errors)
+        existing = p["task_definition"]
         run: dict[str, Any] = {
             "cluster": p["cluster"],
             # RegisterTaskDefinition's ARN replaces the family when the engine runs it.
-            "taskDefinition": p["task_family"],
+            "taskDefinition": existing or p["task_family"],
             "launchType": p["requires_compatibilities"],
             "count": 1,
             "startedBy": "deployserver",
@@ -93,15 +102,15 @@ class EcsRunTaskStep(StepType):
                 }
             }
         if p["command"]:
+            # With an existing task definition the runner names its first container.
+            first = p["containers"][0]["name"] if p["containers"] else ""
             run["overrides"] = {
-                "containerOverrides": [
-                    {"name": p["containers"][0]["name"], "command": shlex.split(p["command"])}
-                ]
+                "containerOverrides": [{"name": first, "command": shlex.split(p["command"])}]
             }
         return TaskPlan(
             aws_account=p["aws_account"],
             region=p["region"],
-            register_task_definition=register_request(p),
+            register_task_definition=None if existing else register_request(p),
             run_task=run,
             essential=tuple(c["name"] for c in p["containers"] if c["essential"]),
             timeout_minutes=p["timeout_minutes"],
@@ -113,13 +122,13 @@ class EcsRunTaskStep(StepType):
 
     def preview(self, properties, values, packages) -> dict[str, Any]:
         plan = self.build_plan(properties, values, packages)
+        requests = {"RunTask": plan.run_task}
+        if plan.register_task_definition is not None:
+            requests = {"RegisterTaskDefinition": plan.register_task_definition, **requests}
         return {
             "aws_account": plan.aws_account,
             "region": plan.region,
-            "requests": {
-                "RegisterTaskDefinition": plan.register_task_definition,
-                "RunTask": plan.run_task,
-            },
+            "requests": requests,
             "timeout_minutes": plan.timeout_minutes,
         }
 

@@ -100,3 +100,26 @@ def test_a_command_a_shell_could_not_split_is_refused():
     assert errors_of(props(command='python -c "print(1)')) == {
         "command": ["The command cannot be split: No closing quotation."]
     }
+
+
+def test_an_existing_task_definition_is_run_as_it_is():
+    plan = ECS_RUN_TASK.build_plan(
+        props(task_definition="app-migrate:7", task_family="", containers=[], task_cpu=None),
+        VALUES,
+        PACKAGES,
+    )
+    assert plan.register_task_definition is None
+    assert plan.run_task["taskDefinition"] == "app-migrate:7"
+    assert plan.run_task["overrides"]["containerOverrides"][0]["name"] == ""  # named at run
+    preview = ECS_RUN_TASK.preview(
+        props(task_definition="app-migrate:7", task_family="", containers=[], task_cpu=None),
+        VALUES,
+        PACKAGES,
+    )
+    assert list(preview["requests"]) == ["RunTask"]
+
+
+def test_without_an_existing_task_definition_a_family_and_a_container_are_needed():
+    errors = errors_of(props(task_family="", containers=[]))
+    assert errors["task_family"] == ["Give a task family, or an existing task definition to run."]
+    assert errors["containers"] == ["Give a container, or an existing task definition to run."]

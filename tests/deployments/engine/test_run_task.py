@@ -155,3 +155,24 @@ def test_cancel_stops_the_task(with_migration, monkeypatch, admin_user):
     task = ecs().describe_tasks(cluster="hello-color-dev", tasks=[task_arn])["tasks"][0]
     assert task["lastStatus"] == "STOPPED"
     assert task["stoppedReason"] == "Cancelled by admin in deployserver"
+
+
+def test_an_existing_task_definition_runs_and_its_essential_containers_decide(with_migration):
+    registered = ecs().register_task_definition(
+        family="hello-migrator",
+        networkMode="awsvpc",
+        requiresCompatibilities=["FARGATE"],
+        cpu="256",
+        memory="512",
+        containerDefinitions=[{"name": "migrator", "image": "hello-color:1.0.1"}],
+    )["taskDefinition"]["taskDefinitionArn"]
+    d = queued(with_migration("1.0.1", task_definition="hello-migrator", task_family="",
+                              containers=[]))  # fmt: skip
+
+    assert run_until_finished(d.pk) == Deployment.State.SUCCESS
+    d.refresh_from_db()
+    assert d.outputs["steps"]["Migrate database"]["task_definition_arn"] == registered
+    log = texts(d)
+    assert "Running the existing task definition hello-migrator:1." in log
+    assert "Container migrator: exit code 0" in log
+    assert len(revisions(ecs(), "hello-migrator")) == 1  # nothing registered
