@@ -38,11 +38,12 @@ Rules kept here, whoever calls:
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -373,7 +374,7 @@ class DeploymentRun:
 
     def _hand_back(self, held: str, index: int, wait: dict, *, schedule: bool = True) -> bool:
         """Let the deployment wait for its next check; False if it was no longer ours."""
-        due = timezone.now() + timedelta(seconds=settings.DEPLOYSERVER_ROLLOUT_POLL_SECONDS)
+        due = next_check_time(timezone.now())
         self.cursor = {"step": index, "wait": wait}
         waiting = Deployment.objects.filter(
             pk=self.deployment.pk, state=EXECUTING, phase=held
@@ -403,6 +404,17 @@ class DeploymentRun:
             except Exception:  # the deployment succeeded; a refused next phase is not its failure
                 logger.exception("deployment %s: queueing automatic deployments failed", d.pk)
         return state
+
+
+def next_check_time(now: datetime) -> datetime:
+    """When a deployment waiting from ``now`` is checked next: on a grid of the poll interval,
+    between half an interval and one and a half from now (one on average). Every waiting
+    deployment is due at the same ticks, so one round reads them together — one DescribeServices
+    per 10 services of a cluster, not one per deployment that happened to start a moment later.
+    """
+    every = settings.DEPLOYSERVER_ROLLOUT_POLL_SECONDS
+    tick = math.ceil((now.timestamp() + every / 2) / every) * every
+    return datetime.fromtimestamp(tick, tz=UTC)
 
 
 def _raise(exc: Exception):
