@@ -12,3 +12,10 @@ class DeploymentsConfig(AppConfig):
         # Step types plug into the registry that releases validates processes with, each with
         # the function that runs it.
         aws_ecs.register()
+
+        # SQLite (the embedded default) has no PERCENTILE_CONT: the insights give it one.
+        from django.db.backends.signals import connection_created
+
+        from .insights import sqlite_register
+
+        connection_created.connect(sqlite_register, dispatch_uid="deployments-percentile")

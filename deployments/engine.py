@@ -38,11 +38,12 @@ Rules kept here, whoever calls:
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -216,6 +217,7 @@ class DeploymentRun:
         self.outputs: dict = dict(deployment.outputs or {})
         self.cursor: dict = dict(deployment.cursor or {})
         self.lost = False
+        self._cancelled_while = "while executing."
 
     @cached_property
     def specs(self):
@@ -292,8 +294,18 @@ class DeploymentRun:
             return Deployment.objects.values_list("state", flat=True).get(pk=self.deployment.pk)
         return self._turn(lambda: self._steps_from(index + 1))
 
-    def cancel_waiting(self) -> str:
-        """End a deployment whose cancel was asked while it waited (seen by a check round)."""
+    def cancel_waiting(self, runner, step: dict) -> str:
+        """End a deployment whose cancel was asked while it waited (seen by a check round); the
+        step's runner first undoes what must not go on (a task is stopped)."""
+        wait = self.cursor.get("wait") or {}
+        said = "while waiting."
+        if runner is not None and runner.cancel is not None:
+            try:
+                said = runner.cancel(self, step, wait)
+            except Exception as exc:  # noqa: BLE001 - the cancel is recorded whatever happened
+                logger.exception("deployment %s: the step's cancel failed", self.deployment.pk)
+                said = f"while waiting; undoing the step failed: {type(exc).__name__}: {exc}"
+        self._cancelled_while = said
         return self._turn(lambda: _raise(DeploymentCancelled()))
 
     def _turn(self, body) -> str:
@@ -316,14 +328,7 @@ class DeploymentRun:
                 .values_list("cancel_requested_by", flat=True)
                 .first()
             ) or "someone"
-            if self.cursor.get("wait"):
-                error = (
-                    f"Cancelled by {who} while waiting for the rollout. The service was left as "
-                    "it is: ECS goes on with the rollout (redeploy the previous release to go "
-                    "back)."
-                )
-            else:
-                error = f"Cancelled by {who} while executing."
+            error = f"Cancelled by {who} {self._cancelled_while}"
             self.log.warning(error)
         except DeploymentLost:
             self.log.flush()
@@ -371,7 +376,7 @@ class DeploymentRun:
 
     def _hand_back(self, held: str, index: int, wait: dict, *, schedule: bool = True) -> bool:
         """Let the deployment wait for its next check; False if it was no longer ours."""
-        due = timezone.now() + timedelta(seconds=settings.DEPLOYSERVER_ROLLOUT_POLL_SECONDS)
+        due = next_check_time(timezone.now())
         self.cursor = {"step": index, "wait": wait}
         waiting = Deployment.objects.filter(
             pk=self.deployment.pk, state=EXECUTING, phase=held
@@ -402,6 +407,17 @@ class DeploymentRun:
             except Exception:  # the deployment succeeded; a refused next phase is not its failure
                 logger.exception("deployment %s: queueing automatic deployments failed", d.pk)
         return state
+
+
+def next_check_time(now: datetime) -> datetime:
+    """When a deployment waiting from ``now`` is checked next: on a grid of the poll interval,
+    between half an interval and one and a half from now (one on average). Every waiting
+    deployment is due at the same ticks, so one round reads them together — one DescribeServices
+    per 10 services of a cluster, not one per deployment that happened to start a moment later.
+    """
+    every = settings.DEPLOYSERVER_ROLLOUT_POLL_SECONDS
+    tick = math.ceil((now.timestamp() + every / 2) / every) * every
+    return datetime.fromtimestamp(tick, tz=UTC)
 
 
 def _raise(exc: Exception):
@@ -470,12 +486,13 @@ def deployments_check(*, worker: str = "", limit: int = ROUND_LIMIT) -> dict:
 def _check_runs(runs: list[DeploymentRun]) -> dict:
     by_type: dict[str, list] = {}
     for run in runs:
-        if run.deployment.cancel_requested_at is not None:
-            run.cancel_waiting()
-            continue
         index = run.cursor.get("step", 0)
         steps = run.release.process_snapshot or []
         step = steps[index] if index < len(steps) else {}
+        if run.deployment.cancel_requested_at is not None:
+            run.log.step = run._step_name(index)
+            run.cancel_waiting(runner_for(step.get("type")), step)
+            continue
         by_type.setdefault(step.get("type") or "", []).append((run, step, run.cursor["wait"]))
     calls: dict[str, int] = {}
     groups = 0

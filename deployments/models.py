@@ -75,6 +75,19 @@ class Deployment(models.Model):
             models.Index(fields=["release", "environment", "state"], name="deployment_release_env"),
             models.Index(fields=["state", "heartbeat_at"], name="deployment_state"),
             models.Index(fields=["state", "phase", "next_check_at"], name="deployment_due"),
+            # The insights: deployments that finished in a period, across projects or in one,
+            # a project × environment's previous and next deployment, a release's first success.
+            models.Index(
+                fields=["environment", "state", "finished_at"], name="deployment_env_finished"
+            ),
+            models.Index(
+                fields=["project", "environment", "finished_at"], name="deployment_finished"
+            ),
+            models.Index(
+                fields=["release", "environment", "finished_at"],
+                condition=models.Q(state="success"),
+                name="deployment_first_success",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -11,6 +11,8 @@ A step runs in two kinds of short turns, never a long one:
 - ``check(items)`` is given every due wait of this step type at once, as ``(run, step, wait)``
   triples, so it can batch its reads (one DescribeServices per 10 services), and answers each
   with a ``Check``: still waiting (with the updated wait), done, or failed (``StepFailed``).
+- ``cancel(run, step, wait)`` (optional) undoes what a cancel must not leave running (a task is
+  stopped) and says what it did, to finish the sentence "Cancelled by <who> …".
 """
 
 from __future__ import annotations
@@ -53,10 +55,14 @@ Item = tuple["DeploymentRun", dict[str, Any], Wait]
 Checker = Callable[[Sequence[Item], CheckRound], list[Check]]
 
 
+Canceller = Callable[["DeploymentRun", dict[str, Any], Wait], str]
+
+
 @dataclass(frozen=True)
 class StepRunner:
     start: Starter
     check: Checker | None = None
+    cancel: Canceller | None = None
 
 
 RUNNERS: dict[str, StepRunner] = {}

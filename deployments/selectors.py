@@ -60,6 +60,12 @@ class DashboardCell:
     def when(self) -> datetime:
         return self.finished_at or self.started_at or self.created_at
 
+    def duration(self, now: datetime) -> timedelta | None:
+        """How long it ran (so far, while it runs); None before it started."""
+        if self.started_at is None:
+            return None
+        return (self.finished_at or now) - self.started_at
+
 
 @dataclass
 class Dashboard:
@@ -76,10 +82,11 @@ class Dashboard:
 RELEASE_HEAVY_FIELDS = ("process_snapshot", "variables_snapshot")
 
 
-def dashboard(*, project: str | None = None) -> Dashboard:
+def dashboard(*, project: str | None = None, name: str = "") -> Dashboard:
     """Projects × environments, each cell the latest deployment there (three queries).
 
-    ``project``: only the project with this slug (none if no project has it).
+    ``project``: only the project with this slug (none if no project has it); ``name``: only the
+    projects whose name contains it (any case).
 
     Hot path: one correlated subquery per environment finds a cell's latest deployment with a
     single probe of the ``deployment_latest`` index, where grouping every deployment would read
@@ -97,6 +104,8 @@ def dashboard(*, project: str | None = None) -> Dashboard:
     projects = Project.objects.order_by("name")
     if project is not None:
         projects = projects.filter(slug=project)
+    if name:
+        projects = projects.filter(name__icontains=name)
     projects = list(projects.annotate(**latest))
     ids = [getattr(p, f"latest_{env.pk}") for p in projects for env in environments]
     rows = Deployment.objects.filter(id__in=[i for i in ids if i is not None]).values_list(
@@ -195,7 +204,9 @@ def deployment_activity(deployment: Deployment, now: datetime) -> str:
                 f"Waiting for the rollout — its check is {int(-seconds)} s late "
                 "(are the workers running?)"
             )
-        return f"Waiting for the rollout — next check in {max(0, math.ceil(seconds))} s"
+        if seconds < 0.5:
+            return "Waiting for the rollout — checking it now"
+        return f"Waiting for the rollout — next check in {math.ceil(seconds)} s"
     if phase == Deployment.Phase.CHECKING:
         return "Checking the rollout…"
     return "Running a step: AWS calls in flight…"

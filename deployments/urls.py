@@ -1,11 +1,21 @@
-"""Pages of the deployments app: the dashboard, a project's releases, one deployment."""
+"""Pages of the deployments app: the dashboard, a project's overview, releases and insights,
+one deployment."""
 
 from django.urls import path
 
-from .views import dashboard, deployments, releases
+from .views import dashboard, deployments, insights, overview, releases
 
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
+    path("insights/", insights.insights, name="insights"),
+    # A project's overview (what its link opens) and its live grid
+    path("projects/<slug:slug>/", overview.project_overview_page, name="project-detail"),
+    path(
+        "projects/<slug:slug>/overview/grid/",
+        overview.project_overview_grid,
+        name="project-overview-grid",
+    ),
+    path("projects/<slug:slug>/insights/", insights.project_insights, name="project-insights"),
     # Releases
     path("projects/<slug:slug>/releases/", releases.release_list, name="project-releases"),
     path(
@@ -20,6 +30,7 @@ urlpatterns = [
     ),
     path("releases/<int:pk>/", releases.release_detail, name="project-release"),
     path("releases/<int:pk>/deploy/", releases.release_deploy, name="project-release-deploy"),
+    path("releases/<int:pk>/diff/", releases.release_diff, name="project-release-diff"),
     path("releases/<int:pk>/promote/", releases.release_promote, name="project-release-promote"),
     path(
         "releases/<int:pk>/update-variables/",

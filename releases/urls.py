@@ -19,7 +19,6 @@ urlpatterns = [
     path("lifecycles/<slug:slug>/delete/", lifecycles.lifecycle_delete, name="lifecycle-delete"),
     path("projects/", projects.project_list, name="projects"),
     path("projects/new/", projects.project_create, name="project-create"),
-    path("projects/<slug:slug>/", projects.project_detail, name="project-detail"),
     path("projects/<slug:slug>/settings/", projects.project_edit, name="project-edit"),
     path("projects/<slug:slug>/delete/", projects.project_delete, name="project-delete"),
     path("projects/<slug:slug>/variables/", variables.variables_edit, name="project-variables"),

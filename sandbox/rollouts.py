@@ -13,6 +13,10 @@ service's tasks exist too (moto's own services start none): a completed rollout 
 ``desiredCount`` RUNNING tasks of the new revision and stops the previous ones, and a failing one
 leaves STOPPED tasks with their ``stoppedReason``, so ``ListTasks``/``DescribeTasks`` answer as on
 AWS (tools that count running tasks, such as ``ecs deploy``, see the rollout finish).
+
+One-off tasks (``RunTask``, the run-task step) start ``PENDING``, run, and stop after
+``TASK_SECONDS`` with their containers' exit code 0 — or 1 for an image whose tag contains
+``fail`` — as ``DescribeTasks`` shows; ``StopTask`` stops them (``UserInitiated``, exit 137).
 """
 
 from __future__ import annotations
@@ -30,6 +34,9 @@ from moto.ecs.models import EC2ContainerServiceBackend, Task
 from moto.moto_api import state_manager
 
 ROLLOUT_SECONDS = float(os.environ.get("DEPLOYSERVER_SANDBOX_ROLLOUT_SECONDS", "6"))
+# How long a one-off task (RunTask) runs before it stops, exit code 0 — or 1 when an image's tag
+# contains FAIL_MARKER (a failing migration, for the demo and the tests).
+TASK_SECONDS = float(os.environ.get("DEPLOYSERVER_SANDBOX_TASK_SECONDS", "3"))
 FAIL_MARKER = "fail"
 
 _installed = False
@@ -258,6 +265,54 @@ def _fail(backend, service, rollout, dep) -> None:
         )
 
 
+def _run_tasks(backend, cluster_str: str, definition_str: str, overrides, started_by: str, launch):
+    """RunTask as ECS does it, for the sandbox: moto cannot start an awsvpc task (it crashes),
+    so the task is made from a copy that claims the bridge mode (ARN and containers the same)."""
+    cluster = backend._get_cluster(cluster_str)
+    definition = copy.copy(backend.describe_task_definition(definition_str))
+    fails = any(FAIL_MARKER in tag for c in definition.container_definitions
+                for tag in _image_tags(backend, c.get("image", "")))  # fmt: skip
+    definition.network_mode = "bridge"
+    state_manager.set_transition(
+        model_name="ecs::task", transition={"progression": "manual", "times": 10**9}
+    )
+    task = Task(
+        cluster,
+        definition,
+        None,
+        None,
+        backend,
+        group=f"family:{definition.family}",
+        launch_type=launch or "",
+        overrides=overrides or {},
+        started_by=started_by or "",
+    )
+    task.last_status = "PENDING"
+    task._sandbox_run = {"started": time.monotonic(), "fails": fails}
+    backend.tasks.setdefault(cluster.name, {})[task.task_arn] = task
+    return [task]
+
+
+def _advance_task(task) -> None:
+    run = getattr(task, "_sandbox_run", None)
+    if not run:
+        return
+    elapsed = time.monotonic() - run["started"]
+    if elapsed >= TASK_SECONDS * 0.3 and task.last_status == "PENDING":
+        task.last_status = "RUNNING"
+    if elapsed >= TASK_SECONDS:
+        code = 1 if run["fails"] else 0
+        task.last_status = task.desired_status = "STOPPED"
+        task.stop_code = "EssentialContainerExited"
+        task.stopped_reason = "Essential container in task exited"
+        for container in task.containers:
+            container.last_status = "STOPPED"
+            container.exitCode = code
+            if code:
+                container.reason = "Error: the command exited with status 1"
+        task._sandbox_run = None
+
+
 def install() -> None:
     """Patch moto's ECS backend in this process (idempotent)."""
     global _installed
@@ -287,6 +342,42 @@ def install() -> None:
                     _advance(self, service)
             return services, failures
 
+        original_run_task = EC2ContainerServiceBackend.run_task
+        original_describe_tasks = EC2ContainerServiceBackend.describe_tasks
+        original_stop_task = EC2ContainerServiceBackend.stop_task
+
+        def run_task(
+            self, cluster_str, task_definition_str, count, overrides, started_by, *a, **kw
+        ):
+            launch = kw.get("launch_type", a[1] if len(a) > 1 else None)
+            if count == 1 and launch in ("FARGATE", "EC2", None):
+                with _lock:
+                    return _run_tasks(
+                        self, cluster_str, task_definition_str, overrides, started_by, launch
+                    )
+            return original_run_task(
+                self, cluster_str, task_definition_str, count, overrides, started_by, *a, **kw
+            )
+
+        def describe_tasks(self, cluster_str, tasks):
+            found = original_describe_tasks(self, cluster_str, tasks)
+            with _lock:
+                for task in found:
+                    _advance_task(task)
+            return found
+
+        def stop_task(self, cluster_str, task_str, reason):
+            task = original_stop_task(self, cluster_str, task_str, reason)
+            if getattr(task, "_sandbox_run", None):
+                task._sandbox_run = None
+                task.stop_code = "UserInitiated"
+                for container in task.containers:
+                    container.last_status, container.exitCode = "STOPPED", 137
+            return task
+
         EC2ContainerServiceBackend.update_service = update_service
         EC2ContainerServiceBackend.describe_services = describe_services
+        EC2ContainerServiceBackend.run_task = run_task
+        EC2ContainerServiceBackend.describe_tasks = describe_tasks
+        EC2ContainerServiceBackend.stop_task = stop_task
         _installed = True

@@ -5,6 +5,8 @@ the order of the apps: core (users, AWS accounts), feeds, releases (environments
 projects, channels, releases, variables, process steps), deployments.
 """
 
+from datetime import timedelta
+
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -250,3 +252,28 @@ class DeploymentFactory(factory.django.DjangoModelFactory):
     release = factory.SubFactory(ReleaseFactory)
     project = factory.SelfAttribute("release.project")
     state = Deployment.State.SUCCESS
+
+
+def release_at(project, version: str, created_at, **fields):
+    """A release created at a fixed time (``created_at`` is set by the database otherwise)."""
+    release = ReleaseFactory(project=project, version=version, **fields)
+    Release.objects.filter(pk=release.pk).update(created_at=created_at)
+    release.created_at = created_at
+    return release
+
+
+def deployed_at(release, environment, state, finished_at, *, error: str = "", **fields):
+    """A finished deployment of ``release`` that started a minute before ``finished_at``."""
+    deployment = DeploymentFactory(
+        release=release,
+        environment=environment,
+        state=state,
+        started_at=finished_at - timedelta(minutes=1),
+        finished_at=finished_at,
+        error=error,
+        **fields,
+    )
+    Deployment.objects.filter(pk=deployment.pk).update(
+        created_at=finished_at - timedelta(minutes=2)
+    )
+    return deployment

@@ -2,12 +2,14 @@
 
 from .dashboard import DashboardView, EngineStatusView
 from .deployments import DeploymentViewSet
+from .insights import InsightsView
 from .releases import ProjectReleaseViewSet, ReleaseViewSet
 
 __all__ = [
     "DashboardView",
     "DeploymentViewSet",
     "EngineStatusView",
+    "InsightsView",
     "ProjectReleaseViewSet",
     "ReleaseViewSet",
 ]

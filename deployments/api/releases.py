@@ -1,19 +1,23 @@
 """REST API of releases: a project's releases (list, create), one release (detail, delete,
-promote, update its variables), with where each stands in its lifecycle."""
+promote, update its variables, what deploying it would change), with where each stands in its
+lifecycle."""
 
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from deployserver.web.params import query_params
 from releases import releasing
 from releases.channels import channel_resolve
-from releases.models import Project, Release
+from releases.models import Environment, Project, Release
 from releases.selectors import environment_list
 
 from .. import selectors, services
+from ..aws_ecs.diff import release_diff
 from .deployments import DeploymentSerializer
 
 
@@ -156,6 +160,42 @@ class ProjectReleaseViewSet(
         return Response(ReleaseDetailSerializer(release, context=context).data, status=201)
 
 
+class DiffQuerySerializer(serializers.Serializer):
+    environment = serializers.SlugField(help_text="The environment's slug")
+
+
+class ChangeSerializer(serializers.Serializer):
+    path = serializers.CharField(help_text="e.g. containers.web.image, service.desired_count")
+    to = serializers.CharField(allow_null=True)
+    sensitive = serializers.BooleanField(required=False)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.CharField(allow_null=True)  # a keyword in Python
+        return fields
+
+
+class StepDiffSerializer(serializers.Serializer):
+    step = serializers.CharField()
+    cluster = serializers.CharField(required=False)
+    service = serializers.CharField(required=False)
+    current = serializers.DictField(child=serializers.CharField(), allow_null=True)
+    next = serializers.DictField(child=serializers.CharField(), allow_null=True)
+    changes = ChangeSerializer(many=True, allow_null=True)
+    summary = serializers.CharField()
+    error = serializers.CharField(allow_null=True)
+
+
+class ReleaseDiffSerializer(serializers.Serializer):
+    environment = serializers.CharField()
+    current = serializers.DictField(child=serializers.CharField(), allow_null=True)
+    next = serializers.DictField(child=serializers.CharField(), allow_null=True)
+    changes = ChangeSerializer(many=True, allow_null=True)
+    summary = serializers.CharField(allow_null=True)
+    error = serializers.CharField(allow_null=True)
+    steps = StepDiffSerializer(many=True)
+
+
 class ReleaseViewSet(mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
     """One release: where it may be deployed now (and why not elsewhere); promote it."""
 
@@ -181,6 +221,23 @@ class ReleaseViewSet(mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewse
     def promote(self, request, pk=None):
         deployment = services.deployment_promote(release=self.get_object(), user=request.user)
         return Response(DeploymentSerializer(deployment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[DiffQuerySerializer],
+        responses={200: ReleaseDiffSerializer},
+        description="What deploying this release to the environment would change on its ECS "
+        "service: read from AWS (DescribeServices + DescribeTaskDefinition, kept 10 s) and "
+        "compared with the requests the deployment would send. Sensitive values are ••••. A "
+        "problem (the service is missing, AWS refused) is `error`, with the diff left empty.",
+    )
+    @action(detail=True, methods=["get"])
+    def diff(self, request, pk=None):
+        release = self.get_object()
+        slug = query_params(DiffQuerySerializer, request)["environment"]
+        environment = Environment.objects.filter(slug=slug).first()
+        if environment is None:
+            raise NotFound(f"No environment '{slug}'.")
+        return Response(release_diff(release, environment))
 
     @extend_schema(request=None, responses={200: ReleaseDetailSerializer})
     @action(detail=True, methods=["post"], url_path="update-variables")

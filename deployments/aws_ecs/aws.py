@@ -68,6 +68,36 @@ def update_service(ecs, request: dict[str, Any]) -> dict[str, Any]:
     return call(ecs.update_service, **request)["service"]
 
 
+def run_task(ecs, request: dict[str, Any]) -> dict[str, Any]:
+    """Start one task; its description. A task ECS could not place is an ``AwsError``."""
+    response = call(ecs.run_task, **request)
+    tasks = response.get("tasks") or []
+    if not tasks:
+        reasons = "; ".join(
+            f"{f.get('reason', '?')}" + (f" ({f['detail']})" if f.get("detail") else "")
+            for f in response.get("failures", [])
+        )
+        raise AwsError(
+            f"ECS did not start the task: {reasons or 'no reason given'}.", code="RunTask"
+        )
+    return tasks[0]
+
+
+def describe_tasks(ecs, cluster: str, tasks: list[str]) -> tuple[dict[str, dict], int]:
+    """``({task ARN: description}, calls)``: 100 tasks per ``DescribeTasks`` (the API's limit)."""
+    found: dict[str, dict] = {}
+    calls = 0
+    for chunk in _chunks(list(dict.fromkeys(tasks)), 100):
+        calls += 1
+        for task in call(ecs.describe_tasks, cluster=cluster, tasks=chunk).get("tasks") or []:
+            found[task.get("taskArn", "")] = task
+    return found, calls
+
+
+def stop_task(ecs, cluster: str, task: str, reason: str) -> None:
+    call(ecs.stop_task, cluster=cluster, task=task, reason=reason[:255])
+
+
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]

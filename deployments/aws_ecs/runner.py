@@ -30,6 +30,7 @@ from releases.variables import PackageInfo, system_variables, variables_resolve
 
 from ..exceptions import StepFailed
 from ..runners import Check, CheckRound, Item
+from . import diff
 from .aws import (
     RolloutResult,
     RolloutWatcher,
@@ -98,6 +99,7 @@ def run_ecs_step(run: DeploymentRun, step: dict) -> dict | None:
     ecs = _connect(run, plan)
     service = describe_service(ecs, update["cluster"], update["service"])
     outputs = _outputs_before(run, step, update, service)
+    _log_changes(run, ecs, plan, service)
     arn = _register(run, step, ecs, plan.register_task_definition, outputs)
     _update(run, ecs, update, arn)
     if plan.wait_mode == "none":
@@ -127,23 +129,34 @@ def run_ecs_step(run: DeploymentRun, step: dict) -> dict | None:
     }
 
 
-def _plan(run: DeploymentRun, step: dict) -> EcsPlan:
-    """The step's requests, from the release's variables for the environment and its packages."""
-    packages = step_packages(run.release, step, pin_digest=run.project.pin_digest)
-    values = {
-        **variables_resolve(run.specs, run.environment.pk),
+def plan_values(release, environment, specs, packages, deployment_id: str) -> dict[str, str]:
+    """The release's variables for the environment, with the system variables, for one step."""
+    return {
+        **variables_resolve(specs, environment.pk),
         **system_variables(
-            project=run.project,
-            environment=run.environment,
-            release_number=run.release.version,
-            release_notes=run.release.notes,
-            deployment_id=str(run.deployment.pk),
+            project=release.project,
+            environment=environment,
+            release_number=release.version,
+            release_notes=release.notes,
+            deployment_id=deployment_id,
             packages=packages,
         ),
     }
+
+
+def step_values(run: DeploymentRun, packages: dict[str, PackageInfo]) -> dict[str, str]:
+    """``plan_values`` for a deployment's step; logs which image each package deploys."""
+    values = plan_values(run.release, run.environment, run.specs, packages, str(run.deployment.pk))
     for ref, info in packages.items():
         how = "digest" if "@" in info.image else "tag"
         run.log.info(f"Package {ref}: {info.package_id} {info.version} by {how} ({info.image})")
+    return values
+
+
+def _plan(run: DeploymentRun, step: dict) -> EcsPlan:
+    """The step's requests, from the release's variables for the environment and its packages."""
+    packages = step_packages(run.release, step, pin_digest=run.project.pin_digest)
+    values = step_values(run, packages)
     plan = ECS_DEPLOY.build_plan(step.get("properties") or {}, values, packages)
     run.log.verbose(
         "RegisterTaskDefinition " + json.dumps(plan.register_task_definition, sort_keys=True)
@@ -185,6 +198,18 @@ def _outputs_before(run: DeploymentRun, step: dict, update: dict, service: dict)
         outputs["task_definition_arn"] = mine["task_definition_arn"]
     run.log.info(f"Service {outputs['service']} runs {short_arn(previous)} now.")
     return outputs
+
+
+def _log_changes(run: DeploymentRun, ecs, plan: EcsPlan, service: dict) -> None:
+    """What this deployment changes on the service, in one line (the release page's diff)."""
+    try:
+        current = diff.service_now(ecs, service)
+    except AwsError as exc:
+        run.log.warning(f"What the service runs now could not be compared: {exc}")
+        return
+    nxt = diff.next_fields(plan.register_task_definition, plan.update_service, current)
+    secrets = run.secrets + diff.deployed_secrets(run.project.pk, run.environment)
+    run.log.highlight(diff.summary(diff.changes_between(current, nxt, secrets)))
 
 
 def _register(run: DeploymentRun, step: dict, ecs, register: dict, outputs: dict) -> str:
@@ -253,7 +278,7 @@ def check_ecs_rollouts(items: Sequence[Item], round_: CheckRound) -> list[Check]
             try:
                 checks[i] = _check_one(run, ecs, wait, described, error, round_)
             except AwsError as exc:
-                checks[i] = _unreadable(run, wait, exc)
+                checks[i] = _unreadable_until(run, wait, exc)
     return [c if c is not None else Check(failed="Not checked.") for c in checks]
 
 
@@ -264,7 +289,7 @@ def _check_one(run, ecs, wait: dict, described: dict, error, round_: CheckRound)
         progress=run.progress if wait["kind"] == "rollout" else None,
     )
     if error is not None:
-        return _unreadable(run, wait, error)
+        return _unreadable_until(run, wait, error)
     service = described.get(watcher.service)
     result = watcher.observe(ecs, service, clock())
     for name, count in watcher.calls.items():
@@ -293,14 +318,23 @@ def _check_one(run, ecs, wait: dict, described: dict, error, round_: CheckRound)
     return Check(failed=result.reason)
 
 
-def _unreadable(run, wait: dict, exc: AwsError) -> Check:
-    """A check that could not read the service: say so, and try again next time (until the
-    deadline: a rollout nobody can see is not declared a success or a failure before then)."""
-    deadline = wait["watcher"]["deadline"]
+def _unreadable_until(run, wait: dict, exc: Exception) -> Check:
+    """A check that could not read what it follows: say so, and try again next time (until the
+    deadline: what nobody can see is declared neither a success nor a failure before then)."""
+    what = "task" if wait.get("kind") == "task" else "rollout"
+    deadline = wait["deadline"] if "deadline" in wait else wait["watcher"]["deadline"]
     if clock() >= deadline:
-        return Check(failed=f"The rollout could not be followed before its timeout: {exc}")
-    run.log.warning(f"Could not check the rollout ({exc}); trying again at the next check.")
+        return Check(failed=f"The {what} could not be followed before its timeout: {exc}")
+    run.log.warning(f"Could not check the {what} ({exc}); trying again at the next check.")
     return Check(wait=wait)
+
+
+def cancel_rollout(run, step: dict, wait: dict) -> str:
+    """A deployment cancelled while its rollout is followed: the service is left as it is."""
+    return (
+        "while waiting for the rollout. The service was left as it is: ECS goes on with the "
+        "rollout (redeploy the previous release to go back)."
+    )
 
 
 def _roll_back(run, ecs, failed: RolloutWatcher, wait: dict, service: dict, reason: str) -> Check:

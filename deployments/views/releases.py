@@ -20,6 +20,7 @@ from releases.models import Channel, Environment, Project, Release
 from releases.selectors import environment_list, project_list
 
 from .. import selectors, services
+from ..aws_ecs import diff
 from ..enqueue import QUEUE_UNREACHABLE
 from ..exceptions import DeploymentConflict
 from ..forms import ReleaseForm, package_pickers
@@ -148,11 +149,24 @@ def release_detail(request, pk):
             "release": release,
             "project": release.project,
             "rows": rows,
+            "deployable_rows": [r for r in rows if r["deployable"]],
             "next_environment": progression.next_environment,
             "deployments": deployments,
             "lifecycle": lifecycle,
             "variables_changed": releasing.release_variables_changed(release),
         },
+    )
+
+
+@login_required
+def release_diff(request, pk):
+    """The release page's "What will change" for one environment (loaded when opened)."""
+    release = _release(pk)
+    environment = get_object_or_404(Environment, slug=request.GET.get("environment", ""))
+    return render(
+        request,
+        "deployments/_release_diff.html",
+        {"diff": diff.release_diff(release, environment), "environment": environment},
     )
 
 

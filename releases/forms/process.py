@@ -146,6 +146,7 @@ class StepView:
     prefix: str
     name: str
     type: str
+    label: str
     packages: list[dict]
     properties: Node
     errors: dict[str, list[str]]
@@ -181,6 +182,7 @@ def step_view(step_type: StepType, step: dict, prefix: str, errors: dict) -> Ste
         prefix=prefix,
         name=step.get("name", ""),
         type=step_type.type,
+        label=step_type.label,
         packages=packages,
         properties=properties,
         errors=errors,

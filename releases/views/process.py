@@ -23,6 +23,11 @@ from ..selectors import environment_list
 from ..steps import REGISTRY
 
 ECS_STEP = "aws-ecs-deploy"
+# What "Add a step" starts from, per step type: a package reference and its container.
+BLANK_STEPS = {
+    "aws-ecs-deploy": {"package": "web", "properties": {}},
+    "aws-ecs-run-task": {"package": "migrate", "properties": {"command": ""}},
+}
 
 
 def _editor_context(project: Project, steps: list, errors: dict, version: int) -> dict:
@@ -32,16 +37,28 @@ def _editor_context(project: Project, steps: list, errors: dict, version: int) -
         for i, s in enumerate(steps)
         if isinstance(s, dict)
     ]
-    blank = step_view(
-        step_type,
-        {
-            "name": "",
-            "packages": [{"name": "web"}],
-            "properties": {"containers": [{"name": "web", "image": "#{Package[web].Image}"}]},
-        },
-        "steps[__step__]",
-        {},
-    )
+    blanks = [
+        step_view(
+            REGISTRY.get(type_),
+            {
+                "name": "",
+                "packages": [{"name": blank["package"]}],
+                "properties": {
+                    **blank["properties"],
+                    "containers": [
+                        {
+                            "name": blank["package"],
+                            "image": f"#{{Package[{blank['package']}].Image}}",
+                        }
+                    ],
+                },
+            },
+            "steps[__step__]",
+            {},
+        )
+        for type_, blank in BLANK_STEPS.items()
+        if REGISTRY.get(type_) is not None
+    ]
     names = sorted(
         set(Variable.objects.filter(project=project).values_list("name", flat=True)), key=str.lower
     )
@@ -60,7 +77,7 @@ def _editor_context(project: Project, steps: list, errors: dict, version: int) -
     return {
         "project": project,
         "steps": views,
-        "blank_step": blank,
+        "blank_steps": blanks,
         "version": version,
         "feeds": list(Feed.objects.order_by("name").values("id", "name", "slug")),
         "accounts": list(AwsAccount.objects.order_by("name").values_list("slug", flat=True)),
@@ -125,10 +142,10 @@ def process_preview_page(request, slug):
             context["steps"] = [
                 {
                     "step": s,
-                    "register": json.dumps(
-                        s.plan.get("requests", {}).get("RegisterTaskDefinition"), indent=2
-                    ),
-                    "update": json.dumps(s.plan.get("requests", {}).get("UpdateService"), indent=2),
+                    "requests": [
+                        (name, json.dumps(body, indent=2))
+                        for name, body in (s.plan.get("requests") or {}).items()
+                    ],
                 }
                 for s in preview.steps
             ]

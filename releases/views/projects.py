@@ -1,4 +1,8 @@
-"""Pages for projects: the list, a project's overview, create, settings, delete."""
+"""Pages for projects: the list, create, settings, delete.
+
+A project's overview (what its link opens) shows its deployments: it lives in
+``deployments.views.overview``.
+"""
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -34,20 +38,6 @@ def project_list(request):
             "page": page,
             "query": query,
             "pager_extra": urlencode({"q": query}) if query else "",
-        },
-    )
-
-
-@login_required
-def project_detail(request, slug):
-    project = get_object_or_404(selectors.project_list(), slug=slug)
-    lifecycle = get_object_or_404(selectors.lifecycle_list(), pk=project.lifecycle_id)
-    return render(
-        request,
-        "releases/project_detail.html",
-        {
-            "project": project,
-            "phases": selectors.lifecycle_effective_phases(lifecycle),
         },
     )
 

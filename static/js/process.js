@@ -51,9 +51,12 @@
       remove.closest("[data-item]").remove();
       return;
     }
-    if (event.target.closest("[data-add-step]")) {
+    const addStep = event.target.closest("[data-add-step]");
+    if (addStep) {
       const form = event.target.closest("form");
-      const nodes = cloneTemplate(form.querySelector("template[data-step-template]"), "__step__");
+      const type = addStep.dataset.addStep;
+      const template = form.querySelector(`template[data-step-template="${type}"]`);
+      const nodes = cloneTemplate(template, "__step__");
       nodes.forEach((n) => form.querySelector("[data-steps]").appendChild(n));
       form.querySelector("[data-steps-empty]").hidden = true;
       nodes[0].querySelector("input[type=text]").focus();

@@ -126,7 +126,7 @@ def test_an_error_is_shown_on_the_preview_and_in_the_editor(
     assert page.get_by_text("FARGATE tasks need the awsvpc network mode").is_visible()
     shoot(page, "process-errors")
     page.goto(f"{base}/process/")
-    page.get_by_role("button", name="Add an ECS step").click()
+    page.get_by_role("button", name="Add an ECS deploy step").click()
     shoot(page, "process-new-step")
 
 
@@ -150,3 +150,45 @@ def test_steps_are_reordered_in_place(
     steps = process_for(colourless_project).steps
     assert [s["name"] for s in steps] == ["Deploy worker", "Deploy web"]
     assert steps[0]["properties"]["desired_count"] == 5
+
+
+@pytest.mark.e2e
+def test_a_run_task_step_is_added_and_moved_before_the_service_step(
+    signed_in, live_server, colourless_project, ecs_example_feed
+):
+    from releases.process import process_for
+
+    page = signed_in
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/projects/hello-color/process/")
+    page.get_by_role("button", name="Add a run-task step").click()
+    step = page.locator("[data-step]").nth(1)
+    assert step.locator(".badge").first.inner_text() == "Run a task on Amazon ECS"
+
+    def field(name):
+        return step.locator(f'[name$=".properties.{name}"]')
+
+    step.locator('input[name$=".name"]').first.fill("Migrate database")
+    step.locator('select[name$=".packages[0].feed"]').select_option(str(ecs_example_feed.pk))
+    step.locator('input[name$=".packages[0].package_id"]').fill("hello-color")
+    field("aws_account").fill("#{AwsAccount}")
+    field("region").fill("us-east-1")
+    field("cluster").fill("#{ClusterName}")
+    field("task_family").fill("#{TaskName}-migrate")
+    field("task_cpu").fill("256")
+    field("task_memory").fill("512")
+    field("subnets").fill("subnet-0a1b2c3d")
+    field("security_groups").fill("sg-0a1b2c3d")
+    field("command").fill("python manage.py migrate --noinput")
+    step.get_by_role("button", name="Move step up").click()
+    shoot(page, "process-run-task")
+    page.get_by_role("button", name="Save process").click()
+    page.get_by_text("Deployment process saved.").wait_for()
+
+    steps = process_for(colourless_project).steps
+    assert [(s["name"], s["type"]) for s in steps] == [
+        ("Migrate database", "aws-ecs-run-task"),
+        ("Deploy web", "aws-ecs-deploy"),
+    ]
+    assert steps[0]["properties"]["command"] == "python manage.py migrate --noinput"
+    assert steps[0]["properties"]["containers"][0]["image"] == "#{Package[migrate].Image}"

@@ -62,10 +62,29 @@ def describe(ecs, response):
     )
 
 
+def runs_old(ecs):
+    """The task definition the service runs now (read to log what the deployment changes)."""
+    ecs.stubber.add_response(
+        "describe_task_definition",
+        {
+            "taskDefinition": {
+                "taskDefinitionArn": OLD,
+                "family": SERVICE,
+                "cpu": "256",
+                "memory": "512",
+                "networkMode": "awsvpc",
+                "containerDefinitions": [{"name": "web", "image": "hello-color:1.0.0"}],
+            }
+        },
+        {"taskDefinition": OLD},
+    )
+
+
 def before_update(ecs):
     """What runs now, the registration of NEW and the update that points the service at it."""
     old = ecs_deployment(OLD, state="COMPLETED", running=2, pending=0, dep_id="ecs-svc/0")
     describe(ecs, described([old], events=[("e0", "old news")], td=OLD))
+    runs_old(ecs)
     ecs.stubber.add_response(
         "register_task_definition",
         {"taskDefinition": {"taskDefinitionArn": NEW, "family": SERVICE, "revision": 5}},
@@ -282,6 +301,7 @@ def test_aws_errors_end_the_deployment_failed_with_awss_message(
     d = queued(release)
     if operation == "register_task_definition":
         describe(ecs, described([ecs_deployment(OLD, state="COMPLETED")], td=OLD))
+        runs_old(ecs)
     ecs.stubber.add_client_error(
         operation, service_error_code=code, service_message=message, http_status_code=status
     )

@@ -106,8 +106,11 @@ def test_each_round_logs_no_line_when_nothing_changed(waiting):
 
 
 def test_the_page_and_the_api_say_it_waits_and_when_it_is_checked_next(waiting, admin_client):
+    Deployment.objects.filter(pk=waiting.pk).update(
+        next_check_at=timezone.now() + timedelta(seconds=30)
+    )
     page = admin_client.get(f"/deployments/{waiting.pk}/").content.decode()
-    assert "Waiting for the rollout — next check in" in page
+    assert "Waiting for the rollout — next check in 30 s" in page
 
     api = admin_client.get(f"/api/deployments/{waiting.pk}/").json()
     assert api["phase"] == "waiting" and api["next_check_at"]
@@ -131,3 +134,18 @@ def test_engine_status_counts_waiting_and_overdue_checks(waiting, admin_client, 
 
     client.logout()
     assert client.get("/api/engine/").status_code in (401, 403)
+
+
+def test_checks_fall_on_a_shared_grid_one_interval_apart_on_average(settings):
+    from datetime import UTC, datetime
+
+    settings.DEPLOYSERVER_ROLLOUT_POLL_SECONDS = 3.0
+    start = datetime(2026, 11, 30, 12, 0, 0, tzinfo=UTC).timestamp()
+    waits = []
+    for n in range(300):
+        now = datetime.fromtimestamp(start + n * 0.01 * 3, tz=UTC)
+        due = engine.next_check_time(now)
+        assert due.timestamp() % 3 == 0  # every waiting deployment is due at the same ticks
+        waits.append((due - now).total_seconds())
+    assert min(waits) >= 1.5 and max(waits) <= 4.5
+    assert abs(sum(waits) / len(waits) - 3) < 0.05
