@@ -13,6 +13,7 @@ import math
 import time
 
 from celery import current_app
+from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -50,8 +51,37 @@ def event_record(
     event = Event.objects.create(
         name=name, payload=payload, project_id=project_id, environment_id=environment_id
     )
-    transaction.on_commit(dispatch_soon)
+    if _someone_listens():
+        transaction.on_commit(dispatch_soon)
     return event
+
+
+LISTENERS_KEY = "deployserver:events:listeners"
+
+
+def _someone_listens() -> bool:
+    """Whether any webhook is enabled (kept in the shared cache, forgotten whenever a webhook
+    is saved or deleted): without one, no wake-up is sent per event — beat's dispatch round
+    still settles the outbox."""
+    try:
+        known = cache.get(LISTENERS_KEY)
+    except Exception:  # noqa: BLE001 - without the cache, ask the database
+        known = None
+    if known is None:
+        known = apps.get_model("notifications", "Webhook").objects.filter(enabled=True).exists()
+        try:
+            cache.set(LISTENERS_KEY, known, timeout=300)
+        except Exception:  # noqa: BLE001
+            logger.debug("could not remember whether webhooks listen", exc_info=True)
+    return known
+
+
+def listeners_changed(**_kwargs) -> None:
+    """A webhook was saved or deleted: ask the database again at the next event."""
+    try:
+        cache.delete(LISTENERS_KEY)
+    except Exception:  # noqa: BLE001 - the key expires by itself
+        logger.warning("could not forget whether webhooks listen", exc_info=True)
 
 
 def dispatch_soon() -> None:

@@ -84,8 +84,12 @@ class Workers:
                 raise RuntimeError(f"worker {name} did not start; see /tmp/bench-{name}.log")
 
     def stop(self):
-        self.proc.terminate()
-        self.proc.wait(20)
+        self.proc.terminate()  # warm shutdown: lets the task in hand finish
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
         self.log.close()
 
 
