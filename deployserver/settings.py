@@ -276,6 +276,17 @@ CELERY_BEAT_SCHEDULE["releases-retention"] = {
     "schedule": env.float("DEPLOYSERVER_RETENTION_SECONDS", default=3600.0),
 }
 
+# Drift: every DRIFT_CHECK_SECONDS a round compares each ECS service with what the last successful
+# deployment set there; a service short of tasks (or a rollout in progress) for longer than
+# DRIFT_GRACE_SECONDS is "degraded".
+DRIFT_CHECK_SECONDS = env.float("DRIFT_CHECK_SECONDS", default=300.0)
+DRIFT_GRACE_SECONDS = env.float("DRIFT_GRACE_SECONDS", default=300.0)
+CELERY_BEAT_SCHEDULE["deployments-drift"] = {
+    "task": "deployments.drift",
+    "schedule": DRIFT_CHECK_SECONDS,
+    "options": {"expires": DRIFT_CHECK_SECONDS},
+}
+
 # AWS: botocore's adaptive retries and short timeouts, so a dead endpoint fails fast.
 AWS_CONNECT_TIMEOUT = env.float("AWS_CONNECT_TIMEOUT", default=3.0)
 AWS_READ_TIMEOUT = env.float("AWS_READ_TIMEOUT", default=10.0)
