@@ -251,3 +251,27 @@ def test_services_are_read_ten_per_describe_services_per_cluster(aws_account):
     assert {o.state for o in seen.values()} == {"in_sync"} and len(seen) == 27
     assert sorted(sizes) == [3, 4, 10, 10] and round_.calls == {"DescribeServices": 4}
     assert round_.groups == 2
+
+
+def test_post_check_runs_a_round_now_for_the_services_asked(deployed, admin_api):
+    ecs().update_service(cluster=CLUSTER, service=SERVICE, desiredCount=3)
+    response = admin_api.post(
+        "/api/drift/check/", {"project": "hello-color", "environment": "dev"}, format="json"
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["round"]["services"] == 1 and body["round"]["calls"] == {"DescribeServices": 1}
+    assert [(r["service"], r["state"], r["reasons"]) for r in body["results"]] == [
+        (SERVICE, "drifted", ["desired count 2 → 3 (changed outside deployserver)"])
+    ]
+    assert admin_api.get("/api/drift/").json()["results"][0]["state"] == "drifted"
+
+
+def test_beat_sends_the_round_every_drift_check_seconds(deployed, settings):
+    from deployments.tasks import drift_round
+
+    entry = settings.CELERY_BEAT_SCHEDULE["deployments-drift"]
+    assert entry["task"] == "deployments.drift" == drift_round.name
+    assert entry["schedule"] == settings.DRIFT_CHECK_SECONDS == 300
+    assert drift_round.apply().get()["services"] == 1
+    assert row().state == "in_sync"
