@@ -20,6 +20,7 @@ from deployserver.web.pages import write_permission
 from .. import drift, enqueue, logs, selectors, services
 from ..exceptions import DeploymentConflict
 from ..models import Deployment
+from .cells import ago
 
 TAIL_LINES = 500
 POLL_DONE = 286
@@ -86,6 +87,9 @@ def deployment_detail(request, pk: int):
     )
     # What runs now against what this deployment set (it was the last success there).
     rows = list(drift.drift_list().filter(deployment=deployment))
+    now = timezone.now()
+    for row in rows:
+        row.checked_ago = ago(row.checked_at, now)
     context.update(
         drift=rows,
         restore=any(r.state in drift.RESTORABLE for r in rows) and deployment.is_finished,
