@@ -214,6 +214,11 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI is served from the package, not a CDN: the server may have no internet.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Deployments and drift rows both have a "state": name each set of choices.
+    "ENUM_NAME_OVERRIDES": {
+        "DriftStateEnum": "deployments.models.ServiceDrift.State",
+        "DeploymentStateEnum": "deployments.models.Deployment.State",
+    },
 }
 
 # Celery: JSON only, explicit limits. The embedded broker is a pair of folders on disk.
