@@ -129,3 +129,50 @@ class LogLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deployment_id}#{self.seq} {self.text[:60]}"
+
+
+class ServiceDrift(models.Model):
+    """What one ECS service runs now against what the last successful deployment of its project
+    × environment set there: one row per project × environment × ECS deploy step, written by the
+    drift rounds (``deployments.drift``).
+
+    ``state``: ``in_sync``; ``drifted`` (the task definition, desired count or deployment
+    configuration was changed outside deployserver); ``degraded`` (fewer tasks running than
+    desired, or a rollout in progress, for longer than the grace period); ``missing`` (the
+    service or its cluster is gone); ``unknown`` (AWS could not be read: ``reasons`` has the
+    error). ``reasons`` are sentences, sensitive values already masked. ``since`` is when the
+    state began; ``short_since`` when the service was last seen short of tasks without a break
+    (the grace period counts from it).
+    """
+
+    class State(models.TextChoices):
+        IN_SYNC = "in_sync", "In sync"
+        DRIFTED = "drifted", "Drifted"
+        DEGRADED = "degraded", "Degraded"
+        MISSING = "missing", "Missing"
+        UNKNOWN = "unknown", "Unknown"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="+")
+    step = models.CharField(max_length=200)
+    deployment = models.ForeignKey(
+        Deployment, on_delete=models.CASCADE, related_name="drift", help_text="Compared against"
+    )
+    cluster = models.CharField(max_length=255, blank=True)
+    service = models.CharField(max_length=255, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices)
+    reasons = models.JSONField(default=list, blank=True)
+    checked_at = models.DateTimeField()
+    since = models.DateTimeField()
+    short_since = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["project", "environment", "step"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "environment", "step"], name="service_drift_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service or self.step}: {self.state}"

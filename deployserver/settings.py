@@ -216,6 +216,11 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI is served from the package, not a CDN: the server may have no internet.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Deployments and drift rows both have a "state": name each set of choices.
+    "ENUM_NAME_OVERRIDES": {
+        "DriftStateEnum": "deployments.models.ServiceDrift.State",
+        "DeploymentStateEnum": "deployments.models.Deployment.State",
+    },
 }
 
 # Celery: JSON only, explicit limits. The embedded broker is a pair of folders on disk.
@@ -276,6 +281,17 @@ CELERY_IMPORTS = ["deployments.tasks", "triggers.tasks", "notifications.tasks"]
 CELERY_BEAT_SCHEDULE["releases-retention"] = {
     "task": "deployments.retention",
     "schedule": env.float("DEPLOYSERVER_RETENTION_SECONDS", default=3600.0),
+}
+
+# Drift: every DRIFT_CHECK_SECONDS a round compares each ECS service with what the last successful
+# deployment set there; a service short of tasks (or a rollout in progress) for longer than
+# DRIFT_GRACE_SECONDS is "degraded".
+DRIFT_CHECK_SECONDS = env.float("DRIFT_CHECK_SECONDS", default=300.0)
+DRIFT_GRACE_SECONDS = env.float("DRIFT_GRACE_SECONDS", default=300.0)
+CELERY_BEAT_SCHEDULE["deployments-drift"] = {
+    "task": "deployments.drift",
+    "schedule": DRIFT_CHECK_SECONDS,
+    "options": {"expires": DRIFT_CHECK_SECONDS},
 }
 
 # AWS: botocore's adaptive retries and short timeouts, so a dead endpoint fails fast.

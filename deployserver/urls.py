@@ -87,6 +87,8 @@ urlpatterns = [
     path("api/dashboard/", deployments_api.DashboardView.as_view(), name="dashboard-api"),
     path("api/engine/", deployments_api.EngineStatusView.as_view(), name="engine-api"),
     path("api/insights/", deployments_api.InsightsView.as_view(), name="insights-api"),
+    path("api/drift/", deployments_api.DriftListView.as_view(), name="drift-api"),
+    path("api/drift/check/", deployments_api.DriftCheckView.as_view(), name="drift-check-api"),
     path("api/", include((router.urls, "api"))),
     path("admin/", admin.site.urls),
     path("", include("releases.urls_channels")),

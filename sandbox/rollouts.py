@@ -17,6 +17,9 @@ AWS (tools that count running tasks, such as ``ecs deploy``, see the rollout fin
 One-off tasks (``RunTask``, the run-task step) start ``PENDING``, run, and stop after
 ``TASK_SECONDS`` with their containers' exit code 0 — or 1 for an image whose tag contains
 ``fail`` — as ``DescribeTasks`` shows; ``StopTask`` stops them (``UserInitiated``, exit 137).
+
+``tasks_short`` makes a service run fewer tasks than desired (a service whose tasks keep
+crashing), for the drift round's "degraded".
 """
 
 from __future__ import annotations
@@ -311,6 +314,22 @@ def _advance_task(task) -> None:
             if code:
                 container.reason = "Error: the command exited with status 1"
         task._sandbox_run = None
+
+
+def tasks_short(*, account_id: str, region: str, cluster: str, service: str, running: int) -> None:
+    """Make a service run only ``running`` tasks whatever its desired count — as when its tasks
+    keep crashing and ECS cannot replace them — until its next rollout. For the demo and tests
+    (the drift round then finds it degraded); the moto server must run in this process."""
+    from moto.ecs.models import ecs_backends
+
+    backend = ecs_backends[account_id][region]
+    with _lock:
+        found = backend._get_service(cluster, service)
+        found.running_count = running
+        found.pending_count = max(0, found.desired_count - running)
+        for dep in found.deployments:
+            if dep.get("status") == "PRIMARY":
+                dep["runningCount"], dep["pendingCount"] = running, found.pending_count
 
 
 def install() -> None:

@@ -185,18 +185,20 @@ def summary(changes: list[dict]) -> str:
     """One line: "3 changes: image 1.0.1 → 1.1.0; OCTO_COLOR red → blue; desired count 2 → 3"."""
     if not changes:
         return "No changes: the service already runs what this release sets."
-    parts = []
-    for c in changes:
-        label = _label(c["path"])
-        old, new = c["from"] or "none", c["to"] or "none"
-        if c["path"].endswith(".image"):
-            old, new = _image_version(old), _image_version(new)
-        if c.get("sensitive"):
-            parts.append(f"{label} changed")
-        else:
-            parts.append(f"{label} {old} → {new}")
     count = len(changes)
-    return f"{count} change{'s' if count != 1 else ''}: " + "; ".join(parts)
+    return f"{count} change{'s' if count != 1 else ''}: " + "; ".join(map(change_text, changes))
+
+
+def change_text(change: dict) -> str:
+    """One change in words: "OCTO_COLOR red → blue", "image 1.0.1 → 1.1.0", "DB_PASSWORD
+    changed" (a sensitive one never says its values)."""
+    label = _label(change["path"])
+    old, new = change["from"] or "none", change["to"] or "none"
+    if change["path"].endswith(".image"):
+        old, new = _image_version(old), _image_version(new)
+    if change.get("sensitive"):
+        return f"{label} changed"
+    return f"{label} {old} → {new}"
 
 
 def _label(path: str) -> str:

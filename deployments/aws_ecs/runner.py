@@ -99,6 +99,14 @@ def run_ecs_step(run: DeploymentRun, step: dict) -> dict | None:
     ecs = _connect(run, plan)
     service = describe_service(ecs, update["cluster"], update["service"])
     outputs = _outputs_before(run, step, update, service)
+    # What the service is set to, for the drift rounds to compare what runs later (a count the
+    # step leaves alone is recorded as None: it is not ours to watch).
+    outputs.update(
+        aws_account=plan.aws_account,
+        region=plan.region,
+        desired_count=update.get("desiredCount"),
+        deployment_configuration=update.get("deploymentConfiguration") or {},
+    )
     _log_changes(run, ecs, plan, service)
     arn = _register(run, step, ecs, plan.register_task_definition, outputs)
     _update(run, ecs, update, arn)

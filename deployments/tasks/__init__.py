@@ -2,11 +2,13 @@
 
 - ``deployments.run``, ``deployments.check``, ``deployments.reap`` and ``deployments.dispatch``
   (``run``): the engine's start of a deployment, its check rounds, its reaper and dispatcher;
-- ``deployments.retention`` (``retention``): the periodic release retention.
+- ``deployments.retention`` (``retention``): the periodic release retention;
+- ``deployments.drift`` (``drift``): the periodic drift round.
 
 Tasks carry ids, never objects. Celery's autodiscovery imports this package.
 """
 
+from .drift import drift_round
 from .retention import releases_retention
 from .run import deployment_dispatch, deployment_reap, deployment_run, deployments_check
 
@@ -15,5 +17,6 @@ __all__ = [
     "deployment_reap",
     "deployment_run",
     "deployments_check",
+    "drift_round",
     "releases_retention",
 ]

@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from ..models import Deployment
+from ..drift import CellDrift
+from ..models import Deployment, ServiceDrift
 from ..overview import BLOCKED, NOT_YET, ReleaseCell
 from ..selectors import DashboardCell
 
@@ -132,6 +133,34 @@ def release_cell(cell: ReleaseCell, url_of: Callable[[int], str], now: datetime)
         label,
         ICONS.get(cell.state, "•"),
         ago(cell.when, now),
+    )
+
+
+DRIFT_ICONS = {
+    ServiceDrift.State.IN_SYNC: "✓",
+    ServiceDrift.State.DRIFTED: "≠",
+    ServiceDrift.State.DEGRADED: "▼",
+    ServiceDrift.State.MISSING: "∅",
+    ServiceDrift.State.UNKNOWN: "?",
+}
+
+
+def drift_badge(drift: CellDrift | None, url_of: Callable[[int], str], now: datetime):
+    """What runs there against the last successful deployment: a link to that deployment's page,
+    the reasons on hover (and for screen readers), "" before the first drift round."""
+    if drift is None:
+        return ""
+    label = drift.label
+    title = "\n".join([f"{label} — checked {ago(drift.checked_at, now)}", *drift.reasons])
+    return format_html(
+        '<a class="drift drift-{}" href="{}#drift" title="{}" aria-label="{}">'
+        '<span aria-hidden="true">{}</span> {}</a>',
+        drift.state,
+        url_of(drift.deployment),
+        title,
+        title.replace("\n", ". "),
+        DRIFT_ICONS.get(drift.state, "•"),
+        label,
     )
 
 

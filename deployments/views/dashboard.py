@@ -5,7 +5,8 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from .. import selectors
-from .cells import deployment_cell, deployment_url_maker
+from ..drift import drift_cells
+from .cells import deployment_cell, deployment_url_maker, drift_badge
 
 # Past this many projects the dashboard offers a filter by name.
 FILTER_FROM = 8
@@ -13,7 +14,8 @@ FILTER_FROM = 8
 
 @login_required
 def dashboard(request):
-    """Projects × environments: each cell the latest deployment there (constant queries).
+    """Projects × environments: each cell the latest deployment there and its drift badge
+    (constant queries).
 
     ``?q=`` keeps the projects whose name contains it; htmx swaps just the board as one types.
     """
@@ -21,8 +23,20 @@ def dashboard(request):
     board = selectors.dashboard(name=query)
     now = timezone.now()
     url_of = deployment_url_maker()
+    drift = drift_cells([p.pk for p in board.projects])
     rows = [
-        (project, [deployment_cell(cell, url_of, now) for cell in cells])
+        (
+            project,
+            [
+                deployment_cell(
+                    cell,
+                    url_of,
+                    now,
+                    extra=drift_badge(drift.get((project.pk, env.pk)), url_of, now),
+                )
+                for env, cell in zip(board.environments, cells, strict=True)
+            ],
+        )
         for project, cells in board.rows()
     ]
     return render(

@@ -17,9 +17,10 @@ from django.utils import timezone
 
 from deployserver.web.pages import write_permission
 
-from .. import enqueue, logs, selectors, services
+from .. import drift, enqueue, logs, selectors, services
 from ..exceptions import DeploymentConflict
 from ..models import Deployment
+from .cells import ago
 
 TAIL_LINES = 500
 POLL_DONE = 286
@@ -83,6 +84,15 @@ def deployment_detail(request, pk: int):
         after=lines[-1].seq if lines else 0,
         earlier=lines[0].seq if lines and lines[0].seq > 1 else None,
         levels=logs.LEVELS,
+    )
+    # What runs now against what this deployment set (it was the last success there).
+    rows = list(drift.drift_list().filter(deployment=deployment))
+    now = timezone.now()
+    for row in rows:
+        row.checked_ago = ago(row.checked_at, now)
+    context.update(
+        drift=rows,
+        restore=any(r.state in drift.RESTORABLE for r in rows) and deployment.is_finished,
     )
     return render(request, "deployments/deployment_detail.html", context)
 

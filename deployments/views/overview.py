@@ -17,10 +17,11 @@ from django.utils.html import format_html
 from releases.models import DeploymentProcess
 from releases.selectors import project_list
 
+from ..drift import drift_cells
 from ..models import Deployment
 from ..overview import Overview, project_overview
 from ..selectors import deployment_activity
-from .cells import ago, deployment_cell, deployment_url_maker, release_cell
+from .cells import ago, deployment_cell, deployment_url_maker, drift_badge, release_cell
 
 POLL_DONE = 286
 
@@ -53,6 +54,7 @@ def _grid(request, overview: Overview) -> dict:
     csrf = get_token(request)
     allowed = request.user.has_perm("deployments.add_deployment")
     current = []
+    drift = drift_cells([overview.project.pk])
     for column in overview.columns:
         cell = column.current
         activity = ""
@@ -66,7 +68,13 @@ def _grid(request, overview: Overview) -> dict:
                 now,
                 show_duration=True,
                 activity=activity,
-                extra=_offer_form(request, column, csrf, allowed),
+                extra=format_html(
+                    "{}{}",
+                    drift_badge(
+                        drift.get((overview.project.pk, column.environment.pk)), url_of, now
+                    ),
+                    _offer_form(request, column, csrf, allowed),
+                ),
             )
         )
     rows = [

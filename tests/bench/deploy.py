@@ -47,6 +47,8 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 
+from tests.bench.benchsetup import make_services  # noqa: E402
+
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 MANY = int(os.environ.get("BENCH_SERVICES", "100"))
 F_SERVICES = int(os.environ.get("BENCH_F_SERVICES", "200"))
@@ -202,52 +204,6 @@ def figure_a_b(api: Client, release, account) -> None:
         f"poll every {POLL} s and finish on the PRIMARY deployment's COMPLETED). Ratio "
         f"{ours_m / theirs_m:.2f}; goal ≤ 0.5×: {'met' if ours_m <= theirs_m * 0.5 else 'NOT met'}"
     )
-
-
-def make_services(account, project, count: int, clusters: int = 1, prefix: str = "bench"):
-    """``count`` services spread over ``clusters`` clusters, and ``count`` projects deploying
-    one each to Dev."""
-    from deployserver.core.aws import client
-    from releases.models import Project
-    from releases.process import process_for, process_update
-    from releases.releasing import release_create
-    from releases.services import project_create
-    from releases.variables import VariableInput, variable_set_replace
-    from sandbox import seed
-
-    ecs, ec2 = client(account, "ecs"), client(account, "ec2")
-    names = [f"{prefix}-c{c:02d}" if clusters > 1 else prefix for c in range(clusters)]
-    for cluster in names:
-        ecs.create_cluster(clusterName=cluster)
-    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.0.0/20")["Subnet"]["SubnetId"]
-    group = ec2.create_security_group(GroupName=prefix, Description=prefix, VpcId=vpc)
-    steps = process_for(project).steps
-    releases = []
-    for n in range(count):
-        name, cluster = f"{prefix}-{n:03d}", names[n % clusters]
-        ecs.register_task_definition(
-            family=name, networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256",
-            memory="512", containerDefinitions=[{"name": "web", "image": "nginx:1"}],
-        )  # fmt: skip
-        ecs.create_service(
-            cluster=cluster, serviceName=name, taskDefinition=name, desiredCount=2,
-            launchType="FARGATE",
-            networkConfiguration={"awsvpcConfiguration": {
-                "subnets": [subnet], "securityGroups": [group["GroupId"]]}},
-        )  # fmt: skip
-        p = project_create(user=None, name=f"{prefix.title()} {n:03d}", slug=name)
-        rows = [VariableInput("AwsAccount", account.slug, type="aws-account")] + [
-            VariableInput(k, v)
-            for k, v in (("Color", "teal"), ("Message", "bench"), ("TaskName", name),
-                         ("ClusterName", cluster), ("ServiceName", name))
-        ]  # fmt: skip
-        variable_set_replace(project=p, rows=rows, user=None)
-        process_update(project=p, steps=steps, user=None)
-        releases.append(release_create(project=p, user=None, packages={"web": "1.0.1"}))
-    assert Project.objects.filter(slug__startswith=f"{prefix}-").count() == count
-    del seed
-    return releases
 
 
 def figure_c(account, project) -> None:
