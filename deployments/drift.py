@@ -27,10 +27,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from deployserver.core.aws import AwsError
+from deployserver.core.events import absolute_url, event_record
 from releases.models import Environment, Project
 from releases.releasing import release_variable_specs
 from releases.steps import StepValidationError
@@ -203,13 +206,47 @@ def drift_check(
             row.state, row.reasons, row.short_since = seen.state, seen.reasons, seen.short_since
         previous = before.get(key)
         row.since = previous.since if previous and previous.state == row.state else now
-    written = _save(list(rows.values()))
+    with transaction.atomic():
+        written = _save(list(rows.values()))
+        for key, row in rows.items():
+            previous = before.get(key)
+            if row.state in ALARMING and (previous is None or previous.state != row.state):
+                _drift_event(row)
     _forget_others(project, environment, set(rows), set(deployments))
     result = DriftRound(
         written, calls, time.perf_counter() - started, _executing(project, environment)
     )
     logger.info("drift round: %s", result.figures())
     return result
+
+
+ALARMING = (State.DRIFTED, State.DEGRADED, State.MISSING)
+
+
+def _drift_event(row: ServiceDrift) -> None:
+    """``drift.detected`` for a service that just became drifted, degraded or missing (in the
+    round's transaction: the outbox)."""
+    deployment = row.deployment
+    release, project, environment = deployment.release, deployment.project, deployment.environment
+    event_record(
+        "drift.detected",
+        {
+            "project": {"slug": project.slug, "name": project.name},
+            "environment": {"slug": environment.slug, "name": environment.name},
+            "release": {"id": release.pk, "version": release.version},
+            "drift": {
+                "step": row.step,
+                "cluster": row.cluster,
+                "service": row.service,
+                "state": row.state,
+                "reasons": list(row.reasons or []),
+                "deployment": deployment.pk,
+                "url": absolute_url(reverse("deployment-detail", args=[deployment.pk]) + "#drift"),
+            },
+        },
+        project_id=project.pk,
+        environment_id=environment.pk,
+    )
 
 
 def _save(rows: list[ServiceDrift]) -> list[ServiceDrift]:

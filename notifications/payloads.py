@@ -13,6 +13,7 @@ STATE_EMOJI = {
     "deployment.failed": ":x:",
     "deployment.cancelled": ":no_entry_sign:",
     "release.created": ":package:",
+    "drift.detected": ":warning:",
 }
 
 
@@ -53,6 +54,21 @@ def slack_body(event: Event) -> dict:
             ("Release", release.get("version")),
             ("Channel", release.get("channel")),
             ("By", release.get("created_by") or "system"),
+        ]
+    elif event.name == "drift.detected":
+        environment, drift = p.get("environment", {}), p.get("drift", {})
+        text = (
+            f"{emoji} {project.get('name')} in {environment.get('name')}: service "
+            f"{drift.get('service')} is {drift.get('state')}"
+        )
+        link = drift.get("url")
+        fields = [
+            ("Project", project.get("name")),
+            ("Environment", environment.get("name")),
+            ("Service", f"{drift.get('cluster')}/{drift.get('service')}"),
+            ("State", drift.get("state")),
+            ("Why", "; ".join(drift.get("reasons") or [])[:500]),
+            ("Deployed", release.get("version")),
         ]
     else:
         environment, deployment = p.get("environment", {}), p.get("deployment", {})

@@ -30,6 +30,7 @@ EVENT_NAMES = (
     "deployment.succeeded",
     "deployment.failed",
     "deployment.cancelled",
+    "drift.detected",
 )
 
 

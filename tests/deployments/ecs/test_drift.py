@@ -11,7 +11,7 @@ from deployments import drift
 from deployments.aws_ecs import runner
 from deployments.models import Deployment, ServiceDrift
 from deployserver.core.aws import clear_clients, client
-from deployserver.core.models import AwsAccount
+from deployserver.core.models import AwsAccount, Event
 from releases.models import Environment
 from sandbox import rollouts, seed
 from tests.deployments.engine.helpers import run_until_finished
@@ -87,6 +87,15 @@ def test_count_and_task_definition_changed_outside_are_drifted_with_both_reasons
     assert r.reasons[1] == "desired count 2 → 5 (changed outside deployserver)"
     assert len(r.reasons) == 2  # 2 of 5 running is within the grace period
     assert round_.calls.calls == {"DescribeServices": 1, "DescribeTaskDefinition": 2}
+
+    # drift.detected, once, in the outbox: the next round (still drifted) adds none.
+    events = Event.objects.filter(name="drift.detected")
+    assert events.count() == 1
+    payload = events.get().payload
+    assert payload["drift"]["state"] == "drifted" and payload["drift"]["service"] == SERVICE
+    assert payload["drift"]["reasons"] == r.reasons
+    drift.drift_check()
+    assert events.count() == 1
 
 
 def test_a_secret_in_a_changed_task_definition_is_never_in_the_reasons(sandbox, admin_user):
