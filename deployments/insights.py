@@ -18,13 +18,17 @@ The definitions live here; the pages and the API only show them.
 Each figure comes for the period and for the one before it (the trend), and per bucket of the
 period (weeks; days for a 7-day period).
 
-Hot path: every figure is aggregate SQL over the deployments table, never a loop over rows —
-five queries whatever the history: the counts per bucket and period (one ``GROUP BY``), then
-lead time and time to recover, each per bucket and per period. The rows that count are found
-with correlated subqueries that probe indexes (a release's earlier success, a project ×
-environment's previous and next deployment). Percentiles are PostgreSQL's ``PERCENTILE_CONT``;
-SQLite (the embedded default) gets the same aggregate as a function registered on its
-connections (:func:`sqlite_register`).
+Hot path: every figure is aggregate SQL over the deployments table, never a loop over rows.
+On PostgreSQL the four figures are one statement whatever the history (:data:`_FIGURES_SQL`):
+each figure reads the period's deployments once through an index that covers what it needs
+(``deployment_env_finished``), and groups per period and per bucket at once (``GROUPING
+SETS``). A release's first success is the earliest of its successes in the window; only a release
+created before the window is checked for a success before it (a deployment cannot finish before
+its release exists). An outage's start and end are found per failed deployment by probing the
+project × environment's index (``deployment_finished``): failures are few. Other databases
+(SQLite, the embedded default) get the same figures from the ORM with correlated subqueries, five
+queries. Percentiles are ``PERCENTILE_CONT``; SQLite gets the same aggregate as a function
+registered on its connections (:func:`sqlite_register`).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.db import connection
 from django.db.models import (
     Aggregate,
     Case,
@@ -240,6 +245,18 @@ def _before(prefix: str = "") -> Q:
     )
 
 
+@dataclass
+class _Aggregates:
+    """What the queries return: counts per (in period?, bucket), then lead time and outages per
+    period (1: this one, 0: the one before) and per bucket of this period."""
+
+    counts: list[dict] = field(default_factory=list)  # in_period, bucket, ok, failed, rolled_back
+    leads: dict[int, dict] = field(default_factory=dict)  # n, median, p90
+    outages: dict[int, dict] = field(default_factory=dict)  # n, recovered, median
+    lead_buckets: dict[datetime, dict] = field(default_factory=dict)
+    outage_buckets: dict[datetime, dict] = field(default_factory=dict)
+
+
 def insights(
     *,
     environment: Environment,
@@ -254,6 +271,194 @@ def insights(
     since = until - timedelta(days=days)
     before = since - timedelta(days=days)
     bucket_kind = "day" if days <= 7 else "week"
+    aggregate = _aggregate_sql if connection.vendor == "postgresql" else _aggregate_orm
+    found = aggregate(project, environment, before, since, until, bucket_kind)
+
+    periods = {1: PeriodFigures(), 0: PeriodFigures()}
+    counted: dict[datetime, dict[str, int]] = {}
+    for row in found.counts:
+        figures = periods[row["in_period"]]
+        figures.deployments += row["ok"]
+        figures.failed += row["failed"]
+        figures.rolled_back += row["rolled_back"]
+        if row["in_period"]:
+            counted[row["bucket"]] = row
+    for flag, row in found.leads.items():
+        periods[flag].releases = row["n"]
+        periods[flag].lead_time_median = row["median"]
+        periods[flag].lead_time_p90 = row["p90"]
+    for flag, row in found.outages.items():
+        periods[flag].outages = row["n"]
+        periods[flag].recovered = row["recovered"]
+        periods[flag].recovery_median = row["median"]
+
+    result = Insights(
+        project=project,
+        environment=environment,
+        days=days,
+        since=since,
+        until=until,
+        bucket=bucket_kind,
+        current=periods[1],
+        previous=periods[0],
+    )
+    if result.is_empty:
+        return result
+    for start, end in _bucket_bounds(since, until, bucket_kind):
+        bucket = Bucket(start=max(start, since), end=min(end, until))
+        if row := counted.get(start):
+            bucket.deployments, bucket.failed = row["ok"], row["failed"]
+            bucket.rolled_back = row["rolled_back"]
+        if row := found.lead_buckets.get(start):
+            bucket.lead_time_median, bucket.lead_time_p90 = row["median"], row["p90"]
+        if row := found.outage_buckets.get(start):
+            bucket.recovery_median, bucket.outages = row["median"], row["n"]
+        result.buckets.append(bucket)
+    return result
+
+
+# PostgreSQL: one statement ----------------------------------------------------------------------
+
+# ``{window}``: the deployments ``d`` of the environment (and project) that finished in the period
+# or the one before; ``{bucket}``: ``d.finished_at``'s bucket. Each figure reads the window once
+# through an index that covers it, and groups per period and per bucket at once.
+_FIGURES_SQL = """
+WITH firsts AS (
+    -- Each release's first success in the window: its first there unless one came before.
+    SELECT d.release_id, MIN(d.finished_at) AS finished_at
+    FROM deployments_deployment d
+    WHERE {window} AND d.state = %(success)s
+    GROUP BY d.release_id
+), leads AS (
+    SELECT f.finished_at, f.finished_at - r.created_at AS duration
+    FROM firsts f
+    JOIN releases_release r ON r.id = f.release_id
+    -- Only a release created before the window can have succeeded there before it.
+    WHERE r.created_at >= %(before)s OR NOT EXISTS (
+        SELECT FROM deployments_deployment x
+        WHERE x.release_id = f.release_id AND x.environment_id = %(environment)s
+            AND x.state = %(success)s AND x.finished_at < %(before)s
+        OFFSET 0
+    )
+), outages AS (
+    -- A failure whose previous finished deployment there is not a failure, until the next success.
+    SELECT d.finished_at, (
+        SELECT x.finished_at FROM deployments_deployment x
+        WHERE x.project_id = d.project_id AND x.environment_id = %(environment)s
+            AND x.state = %(success)s AND x.finished_at > d.finished_at
+        ORDER BY x.finished_at
+        LIMIT 1
+    ) - d.finished_at AS duration
+    FROM deployments_deployment d
+    WHERE {window} AND d.state = %(failed)s AND COALESCE((
+        SELECT x.state FROM deployments_deployment x
+        WHERE x.project_id = d.project_id AND x.environment_id = %(environment)s
+            AND x.state IN (%(success)s, %(failed)s)
+            AND (x.finished_at, x.id) < (d.finished_at, d.id)
+        ORDER BY x.finished_at DESC, x.id DESC
+        LIMIT 1
+    ), '') <> %(failed)s
+)
+SELECT 'count' AS figure, d.finished_at >= %(since)s AS in_period, {bucket} AS bucket,
+    0 AS whole_period, COUNT(*) FILTER (WHERE d.state = %(success)s) AS n,
+    COUNT(*) FILTER (WHERE d.state = %(failed)s) AS m, NULL::float8 AS median, NULL::float8 AS p90
+FROM deployments_deployment d
+WHERE {window} AND d.state IN (%(success)s, %(failed)s)
+GROUP BY 2, 3
+UNION ALL
+SELECT 'rolled back', d.finished_at >= %(since)s, {bucket}, 0, COUNT(*), 0, NULL, NULL
+FROM deployments_deployment d
+WHERE {window} AND d.state = %(failed)s AND UPPER(d.error::text) LIKE UPPER(%(rolled_back)s)
+GROUP BY 2, 3
+UNION ALL
+SELECT 'lead', in_period, bucket, GROUPING(bucket), COUNT(*), COUNT(seconds),
+    PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY seconds),
+    PERCENTILE_CONT(0.9) WITHIN GROUP (ORDER BY seconds)
+FROM (
+    SELECT d.finished_at >= %(since)s AS in_period,
+        CASE WHEN d.finished_at >= %(since)s THEN {bucket} END AS bucket,
+        EXTRACT(EPOCH FROM d.duration) AS seconds
+    FROM leads d
+) lead
+GROUP BY GROUPING SETS ((in_period), (in_period, bucket))
+UNION ALL
+SELECT 'outage', in_period, bucket, GROUPING(bucket), COUNT(*), COUNT(seconds),
+    PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY seconds), NULL
+FROM (
+    SELECT d.finished_at >= %(since)s AS in_period,
+        CASE WHEN d.finished_at >= %(since)s THEN {bucket} END AS bucket,
+        EXTRACT(EPOCH FROM d.duration) AS seconds
+    FROM outages d
+) outage
+GROUP BY GROUPING SETS ((in_period), (in_period, bucket))
+"""
+
+
+def _aggregate_sql(project, environment, before, since, until, bucket_kind) -> _Aggregates:
+    """The figures in one statement (PostgreSQL), whatever the history."""
+    params = {
+        "environment": environment.pk,
+        "project": project.pk if project is not None else None,
+        "before": before,
+        "since": since,
+        "until": until,
+        "success": SUCCESS,
+        "failed": FAILED,
+        "rolled_back": f"%{ROLLED_BACK}%",
+    }
+    window = (
+        "d.environment_id = %(environment)s AND d.finished_at >= %(before)s"
+        " AND d.finished_at < %(until)s"
+    )
+    if project is not None:
+        window += " AND d.project_id = %(project)s"
+    # The bucket as Django's TruncDay / TruncWeek computes it: in the current time zone.
+    tzname = timezone.get_current_timezone_name()
+    trunc, trunc_params = connection.ops.datetime_trunc_sql(
+        bucket_kind, "d.finished_at", (), tzname
+    )
+    for i, value in enumerate(trunc_params):
+        trunc = trunc.replace("%s", f"%(trunc_{i})s", 1)
+        params[f"trunc_{i}"] = value
+    sql = _FIGURES_SQL.format(window=window, bucket=trunc)
+    found = _Aggregates()
+    counts: dict[tuple[bool, datetime], dict] = {}
+    tz = timezone.get_current_timezone()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for figure, in_period, bucket, whole_period, n, m, median, p90 in cursor.fetchall():
+            if bucket is not None:
+                bucket = timezone.make_aware(bucket.replace(tzinfo=None), tz)
+            if figure in ("count", "rolled back"):
+                row = counts.setdefault(
+                    (in_period, bucket),
+                    {"in_period": int(in_period), "bucket": bucket, "ok": 0, "failed": 0},
+                )
+                row.setdefault("rolled_back", 0)
+                if figure == "count":
+                    row["ok"], row["failed"] = n, m
+                else:
+                    row["rolled_back"] = n
+                continue
+            if figure == "lead":
+                row = {"n": n, "median": median, "p90": p90}
+                periods, buckets = found.leads, found.lead_buckets
+            else:
+                row = {"n": n, "recovered": m, "median": median}
+                periods, buckets = found.outages, found.outage_buckets
+            if whole_period:  # GROUPING(bucket): the row of a period, not of one bucket
+                periods[int(in_period)] = row
+            elif in_period:
+                buckets[bucket] = row
+    found.counts = list(counts.values())
+    return found
+
+
+# Other databases (SQLite, the embedded default): the ORM, a query per figure and grouping -------
+
+
+def _aggregate_orm(project, environment, before, since, until, bucket_kind) -> _Aggregates:
+    """The figures with correlated subqueries: five queries, whatever the history."""
     trunc = TruncDay if bucket_kind == "day" else TruncWeek
     in_period = Case(When(finished_at__gte=since, then=1), default=0, output_field=IntegerField())
 
@@ -274,8 +479,6 @@ def insights(
     )
 
     # 2. Lead time: each release's first successful deployment there, if it is in the window.
-    # A scalar subquery, not EXISTS: PostgreSQL then probes the partial index
-    # ``deployment_first_success`` per row rather than hashing every success there ever was.
     earlier_success = Subquery(
         Deployment.objects.filter(
             _before(),
@@ -343,49 +546,13 @@ def insights(
         grouped = grouped.values("bucket").annotate(**aggregates).order_by()
         return {row["bucket"]: row for row in grouped}
 
-    periods = {1: PeriodFigures(), 0: PeriodFigures()}
-    counted: dict[datetime, dict[str, int]] = {}
-    for row in count_rows:
-        figures = periods[row["in_period"]]
-        figures.deployments += row["ok"]
-        figures.failed += row["failed"]
-        figures.rolled_back += row["rolled_back"]
-        if row["in_period"]:
-            counted[row["bucket"]] = row
-    for flag, row in per_period(firsts, lead_aggregates).items():
-        periods[flag].releases = row["n"]
-        periods[flag].lead_time_median = row["median"]
-        periods[flag].lead_time_p90 = row["p90"]
-    for flag, row in per_period(outages, outage_aggregates).items():
-        periods[flag].outages = row["n"]
-        periods[flag].recovered = row["recovered"]
-        periods[flag].recovery_median = row["median"]
-
-    result = Insights(
-        project=project,
-        environment=environment,
-        days=days,
-        since=since,
-        until=until,
-        bucket=bucket_kind,
-        current=periods[1],
-        previous=periods[0],
+    return _Aggregates(
+        counts=list(count_rows),
+        leads=per_period(firsts, lead_aggregates),
+        outages=per_period(outages, outage_aggregates),
+        lead_buckets=per_bucket(firsts, lead_aggregates),
+        outage_buckets=per_bucket(outages, outage_aggregates),
     )
-    if result.is_empty:
-        return result
-    leads = per_bucket(firsts, lead_aggregates)
-    recoveries = per_bucket(outages, outage_aggregates)
-    for start, end in _bucket_bounds(since, until, bucket_kind):
-        bucket = Bucket(start=max(start, since), end=min(end, until))
-        if row := counted.get(start):
-            bucket.deployments, bucket.failed = row["ok"], row["failed"]
-            bucket.rolled_back = row["rolled_back"]
-        if row := leads.get(start):
-            bucket.lead_time_median, bucket.lead_time_p90 = row["median"], row["p90"]
-        if row := recoveries.get(start):
-            bucket.recovery_median, bucket.outages = row["median"], row["n"]
-        result.buckets.append(bucket)
-    return result
 
 
 def _bucket_bounds(since: datetime, until: datetime, kind: str):

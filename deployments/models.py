@@ -75,13 +75,23 @@ class Deployment(models.Model):
             models.Index(fields=["release", "environment", "state"], name="deployment_release_env"),
             models.Index(fields=["state", "heartbeat_at"], name="deployment_state"),
             models.Index(fields=["state", "phase", "next_check_at"], name="deployment_due"),
-            # The insights: deployments that finished in a period, across projects or in one,
-            # a project × environment's previous and next deployment, a release's first success.
+            # The insights: deployments that finished in a period, across projects or in one
+            # (covering what the figures read of them), a project × environment's previous and
+            # next deployment, the failures that were rolled back, a release's first success.
             models.Index(
-                fields=["environment", "state", "finished_at"], name="deployment_env_finished"
+                fields=["environment", "state", "finished_at"],
+                include=["project", "release", "id"],
+                name="deployment_env_finished",
             ),
             models.Index(
-                fields=["project", "environment", "finished_at"], name="deployment_finished"
+                fields=["project", "environment", "finished_at", "id"],
+                include=["state"],
+                name="deployment_finished",
+            ),
+            models.Index(
+                fields=["environment", "finished_at"],
+                condition=models.Q(state="failed", error__icontains="rolled back"),
+                name="deployment_rolled_back",
             ),
             models.Index(
                 fields=["release", "environment", "finished_at"],
