@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("deployments", "0004_insights_indexes"),
+        ("deployments", "0005_service_drift"),
         ("releases", "0007_project_variables_version"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
