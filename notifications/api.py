@@ -26,6 +26,14 @@ class WebhookSerializer(serializers.ModelSerializer):
         help_text="Write-only: signs each body (X-Deployserver-Signature). Leave out on update "
         "to keep the stored one; changing url clears it unless the same request sends one.",
     )
+    url = serializers.CharField(
+        write_only=True,
+        required=False,
+        max_length=500,
+        help_text="Write-only (a webhook URL may itself be a credential): where events are "
+        "POSTed. Leave out on update to keep it. Read `url_display` (scheme and host).",
+    )
+    url_display = serializers.CharField(read_only=True)
     has_secret = serializers.SerializerMethodField()
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=EVENT_NAMES), help_text="Event names to send."
@@ -51,6 +59,7 @@ class WebhookSerializer(serializers.ModelSerializer):
             "id",
             "name",
             "url",
+            "url_display",
             "secret",
             "has_secret",
             "events",

@@ -13,7 +13,12 @@ from .models import Webhook
 class WebhookForm(forms.Form):
     name = forms.CharField(max_length=100)
     url = forms.CharField(
-        max_length=500, label="URL", help_text="Where events are POSTed (http:// or https://)."
+        max_length=500,
+        label="URL",
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Where events are POSTed (http:// or https://). Kept encrypted and never "
+        "shown again (a Slack webhook URL is a credential); left blank when editing, the stored "
+        "one is kept.",
     )
     secret = forms.CharField(
         required=False,
@@ -42,11 +47,13 @@ class WebhookForm(forms.Form):
     def for_webhook(cls, webhook: Webhook, data=None) -> WebhookForm:
         initial = {
             "name": webhook.name,
-            "url": webhook.url,
             "events": webhook.events,
             "projects": list(webhook.projects.all()),
             "environments": list(webhook.environments.all()),
             "format": webhook.format,
             "enabled": webhook.enabled,
         }
-        return cls(data, initial=initial)
+        form = cls(data, initial=initial)
+        form.fields["url"].required = False
+        form.fields["url"].widget.attrs["placeholder"] = f"{webhook.url_display} (kept)"
+        return form

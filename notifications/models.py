@@ -1,6 +1,7 @@
 """Webhook subscriptions and their deliveries."""
 
 import uuid
+from urllib.parse import urlsplit
 
 from django.db import models
 
@@ -14,8 +15,10 @@ class Webhook(models.Model):
     """An HTTP endpoint told about events: ``events`` (names; empty: none), filtered by
     ``projects`` and ``environments`` (empty: all), as ``json`` (our payload) or ``slack`` (an
     incoming-webhook message). ``secret`` signs each body (HMAC-SHA256); encrypted at rest,
-    write-only everywhere. ``url`` follows ``DEPLOYSERVER_ENDPOINT_POLICY`` when saved and on
-    the address each delivery connects to.
+    write-only everywhere. ``url`` is a credential too (a Slack incoming-webhook URL is all it
+    takes to post): encrypted at rest and shown only as ``url_display`` (scheme and host); it
+    follows ``DEPLOYSERVER_ENDPOINT_POLICY`` when saved and on the address each delivery
+    connects to.
     """
 
     class Format(models.TextChoices):
@@ -23,7 +26,7 @@ class Webhook(models.Model):
         SLACK = "slack", "Slack"
 
     name = models.CharField(max_length=100, unique=True)
-    url = models.CharField(max_length=500, validators=[validate_endpoint_url])
+    url = EncryptedTextField(validators=[validate_endpoint_url])
     secret = EncryptedTextField(blank=True)
     events = models.JSONField(default=list)
     projects = models.ManyToManyField(Project, blank=True, related_name="+")
@@ -40,6 +43,19 @@ class Webhook(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def url_display(self) -> str:
+        """Where it posts, without the path and query that may be its secret."""
+        return url_display(self.url)
+
+
+def url_display(url: str) -> str:
+    parts = urlsplit(url or "")
+    if not parts.scheme or not parts.hostname:
+        return "…"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}/…"
 
 
 class Delivery(models.Model):

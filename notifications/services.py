@@ -21,7 +21,7 @@ from deployserver.core.models import AuditEvent
 from .models import Delivery, Webhook
 
 WEBHOOK_FIELDS = ("name", "url", "secret", "events", "format", "enabled")
-WEBHOOK_SECRETS = ("secret",)
+WEBHOOK_SECRETS = ("url", "secret")
 
 
 def _prepare(webhook: Webhook) -> None:

@@ -46,6 +46,8 @@ def webhook_edit(request, pk):
 
     def save():
         data = dict(form.cleaned_data)
+        if not data.get("url"):
+            data.pop("url", None)  # blank: the stored URL is kept
         unbound = secret_unbound(webhook, data, secret="secret", bound_to=("url",))
         saved = services.webhook_update(webhook=webhook, user=request.user, **data)
         warn_secret_cleared(request, unbound, "secret", use="this webhook")

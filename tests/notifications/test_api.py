@@ -43,6 +43,38 @@ def test_the_secret_is_write_only_and_never_stored_in_clear(admin_api, project):
     assert moved["has_secret"] is False
 
 
+def test_the_url_is_a_credential_too_encrypted_and_shown_as_its_host_only(
+    admin_api, admin_client, project
+):
+    hook = "https://hooks.slack.example/services/T000/B000/XXXXsecretXXXX"
+    response = admin_api.post(
+        "/api/webhooks/",
+        {"name": "Slack", "url": hook, "events": ["deployment.failed"], "format": "slack"},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    data = response.json()
+    assert "url" not in data and data["url_display"] == "https://hooks.slack.example/…"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT url FROM notifications_webhook")
+        (stored,) = cursor.fetchone()
+    assert stored.startswith("fernet:") and "XXXXsecretXXXX" not in stored
+    assert Webhook.objects.get().url == hook  # the sender reads it in clear
+    for page in (
+        admin_api.get("/api/webhooks/"),
+        admin_api.get("/api/audit/"),
+        admin_client.get("/settings/webhooks/"),
+        admin_client.get(f"/settings/webhooks/{data['id']}/edit/"),
+    ):
+        assert page.status_code == 200
+        assert "XXXXsecretXXXX" not in page.content.decode()
+
+    # Leaving it out keeps it; a rename does not touch it.
+    url = f"/api/webhooks/{data['id']}/"
+    assert admin_api.patch(url, {"name": "Chat"}, format="json").status_code == 200
+    assert Webhook.objects.get().url == hook
+
+
 def test_bad_webhook_input_is_400_with_the_reason(admin_api, project, settings):
     for data, field, text in (
         ({"events": ["deployment.exploded"]}, "events", "is not a valid choice"),
