@@ -86,3 +86,19 @@ def test_a_failing_image_fails_rolls_back_and_says_why(
     expect(page.locator(".deploy-error")).to_contain_text("Rolled back to hello-color-dev:2.")
     expect(page.get_by_role("button", name="Deploy again")).to_be_visible()
     shoot(page, "deployment-failed")
+
+
+def test_what_will_change_opens_on_the_release_page_and_lists_the_changes(
+    live_server, signed_in, release
+):
+    page = signed_in
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/releases/{release.pk}/")
+    diff = page.locator('details[data-diff="dev"]')
+    expect(diff.locator(".diff-body")).to_contain_text("Reading what the service runs now")
+    diff.locator("summary").click()  # read from AWS only when opened
+    expect(diff.locator(".diff-table")).to_be_visible()
+    expect(diff).to_contain_text("containers.web.image")
+    expect(diff).to_contain_text("containers.web.environment.OCTO_COLOR")
+    assert page.locator('details[data-diff="prod"]').count() == 0  # not deployable yet
+    shoot(page, "release-diff")
