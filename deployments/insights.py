@@ -51,6 +51,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDay, TruncWeek
 from django.utils import timezone
 
+from deployserver.core.access import Access
 from releases.models import Environment, Lifecycle, Project
 from releases.selectors import environment_list, lifecycle_effective_phases, lifecycle_list
 
@@ -226,10 +227,15 @@ class Insights:
         return not (self.current.deployments or self.current.failed)
 
 
-def _deployments(project: Project | None, environment: Environment) -> QuerySet[Deployment]:
+def _deployments(
+    project: Project | None, environment: Environment, access: Access | None
+) -> QuerySet[Deployment]:
     deployments = Deployment.objects.filter(environment=environment)
     if project is not None:
         deployments = deployments.filter(project=project)
+    if access is not None:
+        # Only what the caller may see counts: no figure reveals another team's deployments.
+        deployments = access.filter(deployments, project="project_id", environment="environment_id")
     return deployments
 
 
@@ -246,6 +252,7 @@ def insights(
     project: Project | None = None,
     days: int = DEFAULT_DAYS,
     now: datetime | None = None,
+    access: Access | None = None,
 ) -> Insights:
     """The four figures of ``environment`` (one ``project``, or all) over the last ``days``."""
     if days not in PERIODS:
@@ -257,7 +264,7 @@ def insights(
     trunc = TruncDay if bucket_kind == "day" else TruncWeek
     in_period = Case(When(finished_at__gte=since, then=1), default=0, output_field=IntegerField())
 
-    scope = _deployments(project, environment)
+    scope = _deployments(project, environment, access)
     window = scope.filter(finished_at__gte=before, finished_at__lt=until)
 
     # 1. Counts per bucket and period: one GROUP BY over the finished deployments.

@@ -14,6 +14,7 @@ from releases.api import environments as environments_api
 from releases.api import lifecycles as lifecycles_api
 from releases.api import process as process_api
 from releases.api import projects as projects_api
+from releases.api import teams as teams_api
 from releases.api import variables as variables_api
 
 router = DefaultRouter()
@@ -25,6 +26,7 @@ router.register("projects", projects_api.ProjectViewSet, basename="project")
 router.register("audit", core_api.AuditEventViewSet, basename="audit")
 router.register("releases", deployments_api.ReleaseViewSet, basename="release")
 router.register("deployments", deployments_api.DeploymentViewSet, basename="deployment")
+router.register("teams", teams_api.TeamViewSet, basename="team")
 project_releases = deployments_api.ProjectReleaseViewSet.as_view({"get": "list", "post": "create"})
 project_channels = channels_api.ChannelViewSet.as_view({"get": "list", "post": "create"})
 project_channel = channels_api.ChannelViewSet.as_view(
@@ -64,6 +66,7 @@ urlpatterns = [
         name="project-channel-api",
     ),
     path("api/dashboard/", deployments_api.DashboardView.as_view(), name="dashboard-api"),
+    path("api/me/", teams_api.MeView.as_view(), name="me-api"),
     path("api/engine/", deployments_api.EngineStatusView.as_view(), name="engine-api"),
     path("api/insights/", deployments_api.InsightsView.as_view(), name="insights-api"),
     path("api/", include((router.urls, "api"))),

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from deployserver.core.access import Action, require
 from deployserver.core.audit import audited_delete, audited_save, secret_unbind, secret_unbound
 
 from .models import Feed
@@ -75,6 +76,7 @@ def _prepare(feed: Feed) -> None:
 
 @transaction.atomic
 def feed_create(*, user, **data) -> Feed:
+    require(user, Action.ADMIN)
     return audited_save(
         Feed(),
         user=user,
@@ -98,6 +100,7 @@ def feed_password_unbound(feed: Feed, data: dict) -> list[str]:
 def feed_update(*, feed: Feed, user, **data) -> Feed:
     """Update a feed. An empty or missing ``password`` keeps the stored one, unless the URL or
     the username changes: then the password is cleared unless the same update supplies it."""
+    require(user, Action.ADMIN)
     notes = secret_unbind(feed, data, secret="password", bound_to=PASSWORD_BOUND_TO)
     return audited_save(
         feed,
@@ -114,6 +117,7 @@ def feed_update(*, feed: Feed, user, **data) -> Feed:
 @transaction.atomic
 def feed_delete(*, feed: Feed, user) -> None:
     """Delete a feed no process or release refers to (refused, naming them, otherwise)."""
+    require(user, Action.ADMIN)
     audited_delete(feed, user=user)
 
 
