@@ -65,9 +65,7 @@ class DeploymentSerializer(serializers.ModelSerializer):
     project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     release_version = serializers.CharField(source="release.version", read_only=True)
     created_by = serializers.SerializerMethodField()
-    reviewed_by = serializers.SlugRelatedField(
-        slug_field="username", read_only=True, help_text="Who approved or rejected it."
-    )
+    reviewed_by = serializers.SerializerMethodField(help_text="Who approved or rejected it.")
     duration_seconds = serializers.SerializerMethodField()
     note = QueueNoteField(
         help_text="Present only when the deployment was queued but the queue could not be "
@@ -113,6 +111,9 @@ class DeploymentSerializer(serializers.ModelSerializer):
 
     def get_created_by(self, obj) -> str | None:
         return obj.created_by.get_username() if obj.created_by else None
+
+    def get_reviewed_by(self, obj) -> str | None:
+        return obj.reviewed_by.get_username() if obj.reviewed_by else None
 
     def get_duration_seconds(self, obj) -> float | None:
         return obj.duration.total_seconds() if obj.duration is not None else None

@@ -276,9 +276,12 @@ class Access:
             matching = [s for s in layer if action in s.actions]
             if not matching:
                 return Q(pk__in=[])
-            either = Q(pk__in=[])
-            for scope in matching:
-                either |= scope.q(project, environment)
+            clauses = [scope.q(project, environment) for scope in matching]
+            if any(not clause for clause in clauses):
+                continue  # a grant over everything: this layer restricts nothing
+            either = clauses[0]
+            for clause in clauses[1:]:
+                either |= clause
             q &= either
         return q
 

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from deployserver.core.access import Action
+from deployserver.core.access import Action, access_for
 from deployserver.web.pages import admin_page, confirm_delete, form_page
 
 from .. import selectors, services
@@ -26,7 +26,7 @@ def _detail(project: Project):
 
 @login_required
 def project_list(request):
-    projects = selectors.projects_visible(request.user) & selectors.project_list()
+    projects = access_for(request.user).projects(selectors.project_list())
     query = request.GET.get("q", "").strip()
     if query:
         projects = projects.filter(name__icontains=query)
