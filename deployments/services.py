@@ -297,7 +297,7 @@ def deployments_expire_approvals(*, days: int | None = None) -> list[int]:
             now = timezone.now()
             deployment.state = Deployment.State.CANCELLED
             deployment.finished_at = now
-            deployment.error = f"Expired: nobody approved it within {days} days."
+            deployment.error = f"Expired: nobody approved it within {days:g} days."
             deployment.save(update_fields=["state", "finished_at", "error"])
             audit_record(
                 user=None,
