@@ -191,6 +191,12 @@ def release_diff(request, pk):
     )
 
 
+def _queued(deployment: Deployment) -> str:
+    if deployment.state == Deployment.State.AWAITING_APPROVAL:
+        return "queued; it waits for an approver"
+    return "queued"
+
+
 def _refused(request, exc: Exception) -> None:
     if isinstance(exc, ValidationError):
         messages.error(request, " ".join(exc.messages))
@@ -210,7 +216,9 @@ def release_deploy(request, pk):
     except (ValidationError, DeploymentConflict) as exc:
         _refused(request, exc)
         return redirect("project-release", pk=release.pk)
-    messages.success(request, f"Deployment of {release.version} to {environment.name} queued.")
+    messages.success(
+        request, f"Deployment of {release.version} to {environment.name} {_queued(deployment)}."
+    )
     queue_warning(request, deployment)
     return redirect("deployment-detail", pk=deployment.pk)
 
@@ -225,7 +233,8 @@ def release_promote(request, pk):
         _refused(request, exc)
         return redirect(request.POST.get("next") or reverse("project-release", args=[release.pk]))
     messages.success(
-        request, f"Promotion of {release.version} to {deployment.environment.name} queued."
+        request,
+        f"Promotion of {release.version} to {deployment.environment.name} {_queued(deployment)}.",
     )
     queue_warning(request, deployment)
     return redirect("deployment-detail", pk=deployment.pk)
