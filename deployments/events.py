@@ -14,6 +14,7 @@ from deployserver.core.events import absolute_url, event_record
 from .models import Deployment
 
 EVENT_OF_STATE = {
+    Deployment.State.AWAITING_APPROVAL: "deployment.awaiting_approval",
     Deployment.State.QUEUED: "deployment.queued",
     Deployment.State.EXECUTING: "deployment.started",
     Deployment.State.SUCCESS: "deployment.succeeded",

@@ -56,6 +56,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDay, TruncWeek
 from django.utils import timezone
 
+from deployserver.core.access import Access, Action
 from releases.models import Environment, Lifecycle, Project
 from releases.selectors import environment_list, lifecycle_effective_phases, lifecycle_list
 
@@ -231,10 +232,15 @@ class Insights:
         return not (self.current.deployments or self.current.failed)
 
 
-def _deployments(project: Project | None, environment: Environment) -> QuerySet[Deployment]:
+def _deployments(
+    project: Project | None, environment: Environment, access: Access | None
+) -> QuerySet[Deployment]:
     deployments = Deployment.objects.filter(environment=environment)
     if project is not None:
         deployments = deployments.filter(project=project)
+    if access is not None:
+        # Only what the caller may see counts: no figure reveals another team's deployments.
+        deployments = access.filter(deployments, project="project_id", environment="environment_id")
     return deployments
 
 
@@ -263,6 +269,7 @@ def insights(
     project: Project | None = None,
     days: int = DEFAULT_DAYS,
     now: datetime | None = None,
+    access: Access | None = None,
 ) -> Insights:
     """The four figures of ``environment`` (one ``project``, or all) over the last ``days``."""
     if days not in PERIODS:
@@ -272,7 +279,7 @@ def insights(
     before = since - timedelta(days=days)
     bucket_kind = "day" if days <= 7 else "week"
     aggregate = _aggregate_sql if connection.vendor == "postgresql" else _aggregate_orm
-    found = aggregate(project, environment, before, since, until, bucket_kind)
+    found = aggregate(project, environment, before, since, until, bucket_kind, access)
 
     periods = {1: PeriodFigures(), 0: PeriodFigures()}
     counted: dict[datetime, dict[str, int]] = {}
@@ -394,7 +401,20 @@ GROUP BY GROUPING SETS ((in_period), (in_period, bucket))
 """
 
 
-def _aggregate_sql(project, environment, before, since, until, bucket_kind) -> _Aggregates:
+def _visible_projects(access: Access | None, environment: Environment) -> list[int] | None:
+    """The projects whose deployments to ``environment`` the caller may see; ``None``: all."""
+    if access is None or access.sees_everything:
+        return None
+    return [
+        pk
+        for pk in Project.objects.values_list("pk", flat=True)
+        if access.allows(Action.VIEW, pk, environment)
+    ]
+
+
+def _aggregate_sql(
+    project, environment, before, since, until, bucket_kind, access=None
+) -> _Aggregates:
     """The figures in one statement (PostgreSQL), whatever the history."""
     params = {
         "environment": environment.pk,
@@ -412,6 +432,11 @@ def _aggregate_sql(project, environment, before, since, until, bucket_kind) -> _
     )
     if project is not None:
         window += " AND d.project_id = %(project)s"
+    visible = _visible_projects(access, environment)
+    if visible is not None:
+        # Only what the caller may see counts: no figure reveals another team's deployments.
+        window += " AND d.project_id = ANY(%(visible)s)"
+        params["visible"] = visible
     # The bucket as Django's TruncDay / TruncWeek computes it: in the current time zone.
     tzname = timezone.get_current_timezone_name()
     trunc, trunc_params = connection.ops.datetime_trunc_sql(
@@ -457,12 +482,14 @@ def _aggregate_sql(project, environment, before, since, until, bucket_kind) -> _
 # Other databases (SQLite, the embedded default): the ORM, a query per figure and grouping -------
 
 
-def _aggregate_orm(project, environment, before, since, until, bucket_kind) -> _Aggregates:
+def _aggregate_orm(
+    project, environment, before, since, until, bucket_kind, access=None
+) -> _Aggregates:
     """The figures with correlated subqueries: five queries, whatever the history."""
     trunc = TruncDay if bucket_kind == "day" else TruncWeek
     in_period = Case(When(finished_at__gte=since, then=1), default=0, output_field=IntegerField())
 
-    scope = _deployments(project, environment)
+    scope = _deployments(project, environment, access)
     window = scope.filter(finished_at__gte=before, finished_at__lt=until)
 
     # 1. Counts per bucket and period: one GROUP BY over the finished deployments.

@@ -10,8 +10,10 @@ from releases.models import Environment, Project, Release
 class Deployment(models.Model):
     """One release deployed to one environment.
 
-    Created ``queued``; a worker moves it to ``executing`` and then ``success``, ``failed`` or
-    ``cancelled``. At most one deployment per project × environment executes at a time.
+    Created ``queued`` — or ``awaiting_approval`` in an environment that requires approval, until
+    an approver approves it (then ``queued``) or rejects it (``cancelled``); a worker moves it to
+    ``executing`` and then ``success``, ``failed`` or ``cancelled``. At most one deployment per
+    project × environment executes at a time.
     ``project`` repeats the release's project so the dashboard and that rule need no join.
     ``outputs`` holds what the steps produced (task definition ARN, the ARN that ran before,
     service ARN). ``enqueued_at`` is when a message to run it was last handed to the queue (empty
@@ -26,6 +28,7 @@ class Deployment(models.Model):
     """
 
     class State(models.TextChoices):
+        AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
         QUEUED = "queued", "Queued"
         EXECUTING = "executing", "Executing"
         SUCCESS = "success", "Success"
@@ -45,7 +48,7 @@ class Deployment(models.Model):
     environment = models.ForeignKey(
         Environment, on_delete=models.PROTECT, related_name="deployments"
     )
-    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.QUEUED)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -57,6 +60,12 @@ class Deployment(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
     outputs = models.JSONField(default=dict, blank=True)
+    # Who approved or rejected it (an environment that requires approval), when, and why.
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_comment = models.TextField(blank=True)
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
     cancel_requested_by = models.CharField(max_length=150, blank=True)
     worker = models.CharField(max_length=200, blank=True)

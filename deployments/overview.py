@@ -31,7 +31,11 @@ from .models import Deployment
 from .selectors import DashboardCell, Standing, release_list, releases_standing
 
 RECENT_RELEASES = 10
-RUNNING = (Deployment.State.QUEUED, Deployment.State.EXECUTING)
+RUNNING = (
+    Deployment.State.AWAITING_APPROVAL,
+    Deployment.State.QUEUED,
+    Deployment.State.EXECUTING,
+)
 
 NOT_YET = "not-yet"
 BLOCKED = "blocked"

@@ -12,6 +12,8 @@ from django.core.cache import cache
 from django.db.models import Count, Min, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from deployserver.core.access import Access, access_for
+from deployserver.core.models import Grant, Role
 from releases.models import Environment, Lifecycle, Project, Release
 from releases.promotion import Progression, release_progression
 from releases.selectors import (
@@ -38,8 +40,43 @@ def release_standing(release: Release, environments: list[Environment] | None = 
 
 def deployment_list() -> QuerySet[Deployment]:
     return Deployment.objects.select_related(
-        "release", "release__project", "environment", "created_by"
+        "release", "release__project", "environment", "created_by", "reviewed_by"
     ).order_by("-id")
+
+
+def deployment_list_for(user) -> QuerySet[Deployment]:
+    """The deployments ``user`` may see: viewer (or more) on their project × environment."""
+    return access_for(user).filter(
+        deployment_list(), project="project_id", environment="environment_id"
+    )
+
+
+def awaiting_approval(access: Access, limit: int = 20) -> list[Deployment]:
+    """Deployments awaiting approval that ``access`` may see, oldest first (one query)."""
+    waiting = Deployment.objects.filter(state=Deployment.State.AWAITING_APPROVAL)
+    waiting = access.filter(waiting, project="project_id", environment="environment_id")
+    return list(
+        waiting.select_related("project", "release", "environment", "created_by").order_by("pk")[
+            :limit
+        ]
+    )
+
+
+def approvers_of(deployment: Deployment) -> list[str]:
+    """Who may approve ``deployment``: the teams holding the approver (or admin) role in its
+    project × environment, and administrators (one query)."""
+    grants = (
+        Grant.objects.filter(team__isnull=False, role__in=[Role.APPROVER, Role.ADMIN])
+        .filter(Q(all_projects=True) | Q(projects=deployment.project_id))
+        .filter(Q(all_environments=True) | Q(environments=deployment.environment_id))
+    )
+    teams = sorted(set(grants.values_list("team__name", flat=True)))
+    return [*teams, "administrators"]
+
+
+def releases_for(user) -> QuerySet[Release]:
+    """The releases of the projects ``user`` may see."""
+    return access_for(user).filter(Release.objects.all(), project="project_id")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,17 +119,23 @@ class Dashboard:
 RELEASE_HEAVY_FIELDS = ("process_snapshot", "variables_snapshot")
 
 
-def dashboard(*, project: str | None = None, name: str = "") -> Dashboard:
+def dashboard(
+    *, project: str | None = None, name: str = "", access: Access | None = None
+) -> Dashboard:
     """Projects × environments, each cell the latest deployment there (three queries).
 
     ``project``: only the project with this slug (none if no project has it); ``name``: only the
-    projects whose name contains it (any case).
+    projects whose name contains it (any case). ``access``: only the projects, environments and
+    cells that caller may see (their grants are read once, then filtered in SQL and in memory).
 
     Hot path: one correlated subquery per environment finds a cell's latest deployment with a
     single probe of the ``deployment_latest`` index, where grouping every deployment would read
     them all; cells are plain rows, not model instances.
     """
-    environments = list(environment_list())
+    environments = environment_list()
+    if access is not None:
+        environments = access.environments(environments)
+    environments = list(environments)
     latest = {
         f"latest_{env.pk}": Subquery(
             Deployment.objects.filter(project=OuterRef("pk"), environment_id=env.pk)
@@ -102,12 +145,19 @@ def dashboard(*, project: str | None = None, name: str = "") -> Dashboard:
         for env in environments
     }
     projects = Project.objects.order_by("name")
+    if access is not None:
+        projects = access.projects(projects)
     if project is not None:
         projects = projects.filter(slug=project)
     if name:
         projects = projects.filter(name__icontains=name)
     projects = list(projects.annotate(**latest))
-    ids = [getattr(p, f"latest_{env.pk}") for p in projects for env in environments]
+    ids = [
+        getattr(p, f"latest_{env.pk}")
+        for p in projects
+        for env in environments
+        if access is None or access.allows("view", p, env)
+    ]
     rows = Deployment.objects.filter(id__in=[i for i in ids if i is not None]).values_list(
         "project_id",
         "id",

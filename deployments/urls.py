@@ -48,6 +48,18 @@ urlpatterns = [
     path("deployments/<int:pk>/log.txt", deployments.deployment_log_raw, name="deployment-log-raw"),
     path("deployments/<int:pk>/cancel/", deployments.deployment_cancel, name="deployment-cancel"),
     path(
+        "deployments/<int:pk>/approve/",
+        deployments.deployment_review,
+        {"decision": "approve"},
+        name="deployment-approve",
+    ),
+    path(
+        "deployments/<int:pk>/reject/",
+        deployments.deployment_review,
+        {"decision": "reject"},
+        name="deployment-reject",
+    ),
+    path(
         "deployments/<int:pk>/redeploy/",
         deployments.deployment_redeploy,
         name="deployment-redeploy",

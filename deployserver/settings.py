@@ -94,6 +94,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "deployserver.web.context.access",
             ],
         },
     },
@@ -188,7 +189,7 @@ REST_FRAMEWORK = {
         "deployserver.core.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["deployserver.web.permissions.ModelPermissions"],
+    "DEFAULT_PERMISSION_CLASSES": ["deployserver.web.permissions.SignedIn"],
     "DEFAULT_PAGINATION_CLASS": "deployserver.web.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["deployserver.web.filters.FilterBackend"],
@@ -278,6 +279,12 @@ CELERY_BEAT_SCHEDULE["deployments-dispatch"] = {
 }
 # Release retention (each lifecycle's "keep the last N releases / N days"), hourly by default.
 CELERY_IMPORTS = ["deployments.tasks", "triggers.tasks", "notifications.tasks"]
+# A deployment awaiting approval longer than this many days is cancelled (checked hourly).
+DEPLOYSERVER_APPROVAL_EXPIRY_DAYS = env.float("DEPLOYSERVER_APPROVAL_EXPIRY_DAYS", default=7.0)
+CELERY_BEAT_SCHEDULE["deployments-expire-approvals"] = {
+    "task": "deployments.expire-approvals",
+    "schedule": env.float("DEPLOYSERVER_APPROVAL_EXPIRY_CHECK_SECONDS", default=3600.0),
+}
 CELERY_BEAT_SCHEDULE["releases-retention"] = {
     "task": "deployments.retention",
     "schedule": env.float("DEPLOYSERVER_RETENTION_SECONDS", default=3600.0),

@@ -15,6 +15,7 @@ from releases.api import environments as environments_api
 from releases.api import lifecycles as lifecycles_api
 from releases.api import process as process_api
 from releases.api import projects as projects_api
+from releases.api import teams as teams_api
 from releases.api import variables as variables_api
 from triggers import api as triggers_api
 
@@ -32,6 +33,7 @@ router.register(
     "webhooks/deliveries", notifications_api.DeliveryViewSet, basename="webhook-delivery"
 )
 router.register("webhooks", notifications_api.WebhookViewSet, basename="webhook")
+router.register("teams", teams_api.TeamViewSet, basename="team")
 project_releases = deployments_api.ProjectReleaseViewSet.as_view({"get": "list", "post": "create"})
 project_channels = channels_api.ChannelViewSet.as_view({"get": "list", "post": "create"})
 project_channel = channels_api.ChannelViewSet.as_view(
@@ -85,6 +87,7 @@ urlpatterns = [
         name="registry-hook",
     ),
     path("api/dashboard/", deployments_api.DashboardView.as_view(), name="dashboard-api"),
+    path("api/me/", teams_api.MeView.as_view(), name="me-api"),
     path("api/engine/", deployments_api.EngineStatusView.as_view(), name="engine-api"),
     path("api/insights/", deployments_api.InsightsView.as_view(), name="insights-api"),
     path("api/drift/", deployments_api.DriftListView.as_view(), name="drift-api"),

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from deployserver.core.models import AwsAccount
 from deployserver.web.api import CheckResultSerializer, ServiceModelViewSet
 from deployserver.web.params import FlagField, query_params
+from deployserver.web.roles import AdminWrites
 from deployserver.web.schema import UPSTREAM_ERROR
 
 from . import selectors, services
@@ -160,6 +161,7 @@ class FeedViewSet(ServiceModelViewSet):
     """Feeds. The password is write-only and never returned."""
 
     queryset = selectors.feed_list()
+    permission_classes = [AdminWrites]
     serializer_class = FeedSerializer
     filterset_class = FeedFilter
     instance_kwarg = "feed"

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
+from deployserver.core.access import Action, require
 from deployserver.core.audit import (
     audit_record,
     audited_delete,
@@ -86,6 +87,7 @@ def _prepare(feed: Feed) -> None:
 
 @transaction.atomic
 def feed_create(*, user, **data) -> Feed:
+    require(user, Action.ADMIN)
     feed = audited_save(
         Feed(),
         user=user,
@@ -115,6 +117,7 @@ def _set_hook_token(feed: Feed) -> str:
 @transaction.atomic
 def feed_hook_token_rotate(*, feed: Feed, user) -> str:
     """Give ``feed`` a new push hook token (the old URL answers 404 from now on)."""
+    require(user, Action.ADMIN)
     token = _set_hook_token(feed)
     audit_record(
         user=user,
@@ -149,6 +152,7 @@ def feed_password_unbound(feed: Feed, data: dict) -> list[str]:
 def feed_update(*, feed: Feed, user, **data) -> Feed:
     """Update a feed. An empty or missing ``password`` keeps the stored one, unless the URL or
     the username changes: then the password is cleared unless the same update supplies it."""
+    require(user, Action.ADMIN)
     notes = secret_unbind(feed, data, secret="password", bound_to=PASSWORD_BOUND_TO)
     return audited_save(
         feed,
@@ -165,6 +169,7 @@ def feed_update(*, feed: Feed, user, **data) -> Feed:
 @transaction.atomic
 def feed_delete(*, feed: Feed, user) -> None:
     """Delete a feed no process or release refers to (refused, naming them, otherwise)."""
+    require(user, Action.ADMIN)
     audited_delete(feed, user=user)
 
 

@@ -5,16 +5,17 @@ a registry failure is shown in place with its reason.
 """
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from deployserver.core.access import Action, access_for
 from deployserver.web.pages import (
+    admin_page,
     confirm_delete,
     form_page,
+    granted_page,
     warn_secret_cleared,
-    write_permission,
 )
 from deployserver.web.params import query_flag
 
@@ -26,7 +27,7 @@ from .registries import RegistryError
 UI_VERSION_ROWS = 200
 
 
-@login_required
+@granted_page
 def feed_list(request):
     return render(request, "feeds/feed_list.html", {"feeds": selectors.feed_list()})
 
@@ -50,7 +51,7 @@ def _after_save(request, feed):
     return redirect("feed-detail", pk=feed.pk)
 
 
-@write_permission("feeds.add_feed")
+@admin_page
 def feed_create(request):
     form = FeedForm(request.POST or None)
     return _form_page(
@@ -62,7 +63,7 @@ def feed_create(request):
     )
 
 
-@write_permission("feeds.change_feed")
+@admin_page
 def feed_edit(request, pk):
     feed = selectors.feed_get(pk)
     form = FeedForm(request.POST or None, feed=feed)
@@ -79,7 +80,7 @@ def feed_edit(request, pk):
     return _form_page(request, form, feed, save=save, success=success)
 
 
-@write_permission("feeds.delete_feed")
+@admin_page
 def feed_delete(request, pk):
     feed = selectors.feed_get(pk)
     return confirm_delete(
@@ -93,7 +94,7 @@ def feed_delete(request, pk):
 
 
 @require_POST
-@write_permission("feeds.change_feed")
+@admin_page
 def feed_test_view(request, pk):
     """Test the saved settings; htmx swaps the result in place."""
     feed = selectors.feed_get(pk)
@@ -107,12 +108,12 @@ def feed_test_view(request, pk):
     return render(request, "feeds/_test_result.html", {"result": result, "ok": ok})
 
 
-@login_required
+@granted_page
 def feed_detail(request, pk):
     feed = selectors.feed_get(pk)
     context = {"feed": feed, "q": request.GET.get("q", "")}
     # The push hook URL holds the feed's secret token: shown to those who may change the feed.
-    if request.user.has_perm("feeds.change_feed") and feed.hook_token:
+    if access_for(request.user).allows(Action.ADMIN) and feed.hook_token:
         context["hook_url"] = request.build_absolute_uri(
             reverse("registry-hook", args=[feed.hook_token])
         )
@@ -120,7 +121,7 @@ def feed_detail(request, pk):
 
 
 @require_POST
-@write_permission("feeds.change_feed")
+@admin_page
 def feed_hook_rotate(request, pk):
     feed = selectors.feed_get(pk)
     services.feed_hook_token_rotate(feed=feed, user=request.user)
@@ -128,7 +129,7 @@ def feed_hook_rotate(request, pk):
     return redirect("feed-detail", pk=feed.pk)
 
 
-@login_required
+@granted_page
 def feed_repositories(request, pk):
     """Partial: the repositories whose name contains ``q``."""
     feed = selectors.feed_get(pk)
@@ -142,13 +143,13 @@ def feed_repositories(request, pk):
     return render(request, "feeds/_repositories.html", context)
 
 
-@login_required
+@granted_page
 def feed_package(request, pk, package_id):
     feed = selectors.feed_get(pk)
     return render(request, "feeds/feed_package.html", {"feed": feed, "package_id": package_id})
 
 
-@login_required
+@granted_page
 def feed_versions(request, pk):
     """Partial: the versions table of ``?package=``, with the page's filters."""
     feed = selectors.feed_get(pk)
@@ -172,7 +173,7 @@ def feed_versions(request, pk):
     return render(request, "feeds/_versions.html", context)
 
 
-@login_required
+@granted_page
 def feed_digest(request, pk):
     """Partial: one tag's digest (a manifest HEAD on Docker registries) with its copy button."""
     feed = selectors.feed_get(pk)

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 
 from deployserver.core.events import EVENT_NAMES
 from deployserver.web.api import ServiceModelViewSet
+from deployserver.web.roles import AdminOnly
 from releases.models import Environment, Project
 
 from . import services
@@ -106,6 +107,7 @@ class WebhookViewSet(ServiceModelViewSet):
 
     serializer_class = WebhookSerializer
     queryset = Webhook.objects.prefetch_related("projects", "environments")
+    permission_classes = [AdminOnly]
     instance_kwarg = "webhook"
     create_service = staticmethod(services.webhook_create)
     update_service = staticmethod(services.webhook_update)
@@ -125,14 +127,11 @@ class DeliveryViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
     serializer_class = DeliverySerializer
     queryset = Delivery.objects.select_related("webhook")
+    permission_classes = [AdminOnly]
 
     @extend_schema(request=None, responses={201: DeliverySerializer})
     @action(detail=True, methods=["post"])
     def redeliver(self, request, pk=None):
         delivery = get_object_or_404(self.get_queryset(), pk=pk)
-        if not request.user.has_perm("notifications.change_webhook"):
-            return Response(
-                {"detail": "You may not redeliver webhooks."}, status=status.HTTP_403_FORBIDDEN
-            )
         copy = services.delivery_redeliver(delivery=delivery, user=request.user)
         return Response(DeliverySerializer(copy).data, status=status.HTTP_201_CREATED)

@@ -7,6 +7,7 @@ import json
 from deployserver.core.models import Event
 
 STATE_EMOJI = {
+    "deployment.awaiting_approval": ":raised_hand:",
     "deployment.queued": ":hourglass_flowing_sand:",
     "deployment.started": ":rocket:",
     "deployment.succeeded": ":white_check_mark:",
@@ -72,7 +73,7 @@ def slack_body(event: Event) -> dict:
         ]
     else:
         environment, deployment = p.get("environment", {}), p.get("deployment", {})
-        state = event.name.split(".", 1)[1]
+        state = event.name.split(".", 1)[1].replace("_", " ")
         text = (
             f"{emoji} {project.get('name')} {release.get('version')} to "
             f"{environment.get('name')}: {state}"

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from deployserver.core.access import Action, require
 from deployserver.core.audit import (
     audit_record,
     audited_delete,
@@ -39,6 +40,7 @@ def _prepare(webhook: Webhook) -> None:
 
 
 def _save(webhook: Webhook, *, user, data: dict, **options) -> Webhook:
+    require(user, Action.ADMIN)
     projects = data.pop("projects", None)
     environments = data.pop("environments", None)
     webhook = audited_save(
@@ -72,6 +74,7 @@ def webhook_update(*, webhook: Webhook, user, **data) -> Webhook:
 
 @transaction.atomic
 def webhook_delete(*, webhook: Webhook, user) -> None:
+    require(user, Action.ADMIN)
     audited_delete(webhook, user=user)
 
 
@@ -79,6 +82,7 @@ def webhook_delete(*, webhook: Webhook, user) -> None:
 def delivery_redeliver(*, delivery: Delivery, user) -> Delivery:
     """Send a delivery's event again, as a new delivery (a new id: a receiver that already
     took the first one must not discard this one as a duplicate), with the same content."""
+    require(user, Action.ADMIN)
     body = delivery.body
     copy = Delivery(
         webhook=delivery.webhook,

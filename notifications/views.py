@@ -1,31 +1,26 @@
-"""Settings → Webhooks pages: list, create/edit (secret write-only), deliveries, redeliver."""
+"""Settings → Webhooks pages (administrators only): list, create/edit (URL and secret
+write-only), deliveries, redeliver."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from deployserver.core.audit import secret_unbound
-from deployserver.web.pages import (
-    confirm_delete,
-    form_page,
-    warn_secret_cleared,
-    write_permission,
-)
+from deployserver.web.pages import admin_page, confirm_delete, form_page, warn_secret_cleared
 
 from . import services
 from .forms import WebhookForm
 from .models import Delivery, Webhook
 
 
-@login_required
+@admin_page
 def webhook_list(request):
     webhooks = Webhook.objects.prefetch_related("projects", "environments")
     return render(request, "notifications/webhook_list.html", {"webhooks": webhooks})
 
 
-@write_permission("notifications.add_webhook")
+@admin_page
 def webhook_create(request):
     form = WebhookForm(request.POST or None)
     return form_page(
@@ -39,7 +34,7 @@ def webhook_create(request):
     )
 
 
-@write_permission("notifications.change_webhook")
+@admin_page
 def webhook_edit(request, pk):
     webhook = get_object_or_404(Webhook, pk=pk)
     form = WebhookForm.for_webhook(webhook, request.POST or None)
@@ -65,7 +60,7 @@ def webhook_edit(request, pk):
     )
 
 
-@write_permission("notifications.delete_webhook")
+@admin_page
 def webhook_delete(request, pk):
     webhook = get_object_or_404(Webhook, pk=pk)
     return confirm_delete(
@@ -78,7 +73,7 @@ def webhook_delete(request, pk):
     )
 
 
-@login_required
+@admin_page
 def webhook_deliveries(request, pk):
     webhook = get_object_or_404(Webhook, pk=pk)
     page = Paginator(webhook.deliveries.order_by("-created_at", "-id"), 50).get_page(
@@ -88,7 +83,7 @@ def webhook_deliveries(request, pk):
 
 
 @require_POST
-@write_permission("notifications.change_webhook")
+@admin_page
 def delivery_redeliver(request, pk):
     delivery = get_object_or_404(Delivery.objects.select_related("webhook"), pk=pk)
     copy = services.delivery_redeliver(delivery=delivery, user=request.user)

@@ -11,6 +11,7 @@ import semver
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from deployserver.core.access import Action, require
 from deployserver.core.audit import audit_record, audited_save
 from deployserver.core.models import AuditEvent
 
@@ -151,16 +152,19 @@ def _save(channel: Channel, *, user, data: dict) -> Channel:
 
 @transaction.atomic
 def channel_create(*, project: Project, user, **data) -> Channel:
+    require(user, Action.EDIT, project)
     return _save(Channel(project=project), user=user, data=data)
 
 
 @transaction.atomic
 def channel_update(*, channel: Channel, user, **data) -> Channel:
+    require(user, Action.EDIT, channel.project)
     return _save(channel, user=user, data=data)
 
 
 @transaction.atomic
 def channel_delete(*, channel: Channel, user) -> None:
+    require(user, Action.EDIT, channel.project)
     if channel.is_default:
         raise ValidationError("The default channel of a project cannot be deleted.")
     if channel.releases.exists():

@@ -14,6 +14,14 @@ class Environment(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True)
     sort_order = models.PositiveIntegerField(default=0)
+    requires_approval = models.BooleanField(
+        default=False,
+        help_text="Deployments here wait for an approver in this environment before they start.",
+    )
+    approval_by_other = models.BooleanField(
+        default=False,
+        help_text="Whoever queued a deployment may not approve it (four eyes).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

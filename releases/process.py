@@ -19,6 +19,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from deployserver.core.access import Action, access_for, require
 from deployserver.core.audit import MASK, audit_record
 from deployserver.core.models import AuditEvent
 from feeds.models import Feed
@@ -204,6 +205,7 @@ def process_update(
     *, project: Project, steps: Any, user, version: int | None = None
 ) -> DeploymentProcess:
     """Replace the project's steps. ``version``, when given, must be the one the editor loaded."""
+    require(user, Action.EDIT, project)
     process, _ = DeploymentProcess.objects.select_for_update().get_or_create(project=project)
     if version is not None and version != process.version:
         raise ProcessConflict(
@@ -305,6 +307,14 @@ def _newest_package(package: dict, feeds: dict[int, Feed]) -> PackageInfo:
         digest=newest.digest or "",
         feed_id=feed.slug,
     )
+
+
+def process_preview_require(user, project: Project, environment: Environment) -> None:
+    """A preview shows an environment's values: it needs the deployer (or project-editor) role
+    there, like reading its scoped variables."""
+    access = access_for(user)
+    if not access.allows(Action.EDIT, project, environment):
+        access.require(Action.DEPLOY, project, environment, write=False)
 
 
 def process_preview(*, project: Project, environment: Environment) -> ProcessPreview:

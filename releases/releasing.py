@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from deployserver.core import crypto
+from deployserver.core.access import Action, require
 from deployserver.core.audit import audit_record
 from deployserver.core.events import absolute_url, event_record
 from deployserver.core.models import AuditEvent
@@ -288,6 +289,7 @@ def release_create(
 ) -> Release:
     """Create a release: pin each package's version (tag and digest) and freeze the process and
     the variables. Missing packages take the newest version the channel allows."""
+    require(user, Action.RELEASE, project)
     channel = channel or channel_default_create(project)
     process = process_for(project)
     refs = package_refs(process.steps)
@@ -337,6 +339,7 @@ def _event_created(release: Release) -> None:
 @transaction.atomic
 def release_snapshot_update(*, release: Release, user) -> Release:
     """Replace the release's variable snapshot with the project's current variables."""
+    require(user, Action.RELEASE, release.project)
     release.variables_snapshot = _snapshot_variables(variable_specs(release.project))
     release.variables_snapshot_at = timezone.now()
     release.save(update_fields=["variables_snapshot", "variables_snapshot_at"])
@@ -354,6 +357,7 @@ def release_snapshot_update(*, release: Release, user) -> Release:
 def release_delete(*, release: Release, user) -> None:
     """Delete a release that was never deployed. Deployment history and task logs are kept:
     a release with deployments stays (the lifecycle's retention removes old ones by its rules)."""
+    require(user, Action.EDIT, release.project)
     # Queueing a deployment locks the release row first: holding it, none can slip in.
     Release.objects.select_for_update().filter(pk=release.pk).first()
     count = release.deployments.count()

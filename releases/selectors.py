@@ -3,6 +3,9 @@
 from dataclasses import dataclass
 
 from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+
+from deployserver.core.access import Action, access_for
 
 from .models import Environment, Lifecycle, Phase, PhaseEnvironment, Project
 
@@ -21,6 +24,24 @@ class EffectivePhase:
 
 def environment_list() -> QuerySet[Environment]:
     return Environment.objects.order_by("sort_order", "name")
+
+
+def project_visible(user, slug: str, action: Action = Action.VIEW) -> Project:
+    """The project with this slug if ``user`` may ``action`` it in some environment; 404
+    otherwise, so a project outside one's grants cannot be told from one that does not exist."""
+    return get_object_or_404(access_for(user).projects(Project.objects.all(), action), slug=slug)
+
+
+def project_for(request, slug: str, action: Action) -> Project:
+    """A page's project: not found (404) unless visible; 403 with the reason unless ``action``
+    is allowed on it (a GET of an editor page is refused like its POST, but not audited)."""
+    project = project_visible(request.user, slug)
+    access_for(request.user).require(action, project, write=request.method == "POST")
+    return project
+
+
+def projects_visible(user) -> QuerySet[Project]:
+    return access_for(user).projects(Project.objects.all())
 
 
 def lifecycle_list() -> QuerySet[Lifecycle]:

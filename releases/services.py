@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from deployserver.core.access import Action, require
 from deployserver.core.audit import (
     assign_fields,
     audit_record,
@@ -24,7 +25,14 @@ from .channels import channel_default_create
 from .models import Environment, Lifecycle, Phase, PhaseEnvironment, Project, Release
 from .selectors import lifecycle_default_get
 
-ENVIRONMENT_FIELDS = ("name", "slug", "description", "sort_order")
+ENVIRONMENT_FIELDS = (
+    "name",
+    "slug",
+    "description",
+    "sort_order",
+    "requires_approval",
+    "approval_by_other",
+)
 LIFECYCLE_FIELDS = ("name", "slug", "description", "retention_releases", "retention_days")
 PROJECT_FIELDS = ("name", "slug", "description", "lifecycle", "version_template", "pin_digest")
 
@@ -45,6 +53,7 @@ class PhaseSpec:
 
 @transaction.atomic
 def environment_create(*, user, **data) -> Environment:
+    require(user, Action.ADMIN)
     if "sort_order" not in data:
         last = (
             Environment.objects.order_by("-sort_order").values_list("sort_order", flat=True).first()
@@ -55,11 +64,13 @@ def environment_create(*, user, **data) -> Environment:
 
 @transaction.atomic
 def environment_update(*, environment: Environment, user, **data) -> Environment:
+    require(user, Action.ADMIN)
     return audited_save(environment, user=user, data=data, fields=ENVIRONMENT_FIELDS)
 
 
 @transaction.atomic
 def environment_delete(*, environment: Environment, user) -> None:
+    require(user, Action.ADMIN)
     lifecycles = sorted(
         set(
             PhaseEnvironment.objects.filter(environment=environment).values_list(
@@ -159,6 +170,7 @@ def _write_phases(lifecycle: Lifecycle, phases: Sequence[PhaseSpec]) -> None:
 
 @transaction.atomic
 def lifecycle_create(*, user, phases: Sequence[PhaseSpec] = (), **data) -> Lifecycle:
+    require(user, Action.ADMIN)
     _validate_phases(phases)
     lifecycle = Lifecycle()
     assign_fields(lifecycle, data, LIFECYCLE_FIELDS)
@@ -180,6 +192,7 @@ def lifecycle_update(
     *, lifecycle: Lifecycle, user, phases: Sequence[PhaseSpec] | None = None, **data
 ) -> Lifecycle:
     """Update a lifecycle; ``phases``, when given, replaces all of its phases."""
+    require(user, Action.ADMIN)
     before = {**snapshot(lifecycle), "phases": _phases_summary(lifecycle)}
     assign_fields(lifecycle, data, LIFECYCLE_FIELDS)
     lifecycle.full_clean()
@@ -202,6 +215,7 @@ def lifecycle_update(
 
 @transaction.atomic
 def lifecycle_delete(*, lifecycle: Lifecycle, user) -> None:
+    require(user, Action.ADMIN)
     if lifecycle.is_default:
         raise ValidationError("The default lifecycle cannot be deleted.")
     projects = list(lifecycle.projects.order_by("name").values_list("name", flat=True)[:5])
@@ -236,6 +250,7 @@ def lifecycle_default() -> Lifecycle:
 
 @transaction.atomic
 def project_create(*, user, **data) -> Project:
+    require(user, Action.ADMIN)
     if data.get("lifecycle") is None:
         data["lifecycle"] = lifecycle_default()
     project = audited_save(Project(), user=user, data=data, fields=PROJECT_FIELDS)
@@ -245,6 +260,7 @@ def project_create(*, user, **data) -> Project:
 
 @transaction.atomic
 def project_update(*, project: Project, user, **data) -> Project:
+    require(user, Action.EDIT, project)
     if "lifecycle" in data and data["lifecycle"] is None:
         data["lifecycle"] = lifecycle_default()
     return audited_save(project, user=user, data=data, fields=PROJECT_FIELDS)
@@ -253,6 +269,7 @@ def project_update(*, project: Project, user, **data) -> Project:
 @transaction.atomic
 def project_delete(*, project: Project, user) -> None:
     """Delete a project that was never deployed; one with deployment history stays."""
+    require(user, Action.ADMIN)
     # Queueing a deployment locks its release row first: holding them, none can slip in.
     list(Release.objects.select_for_update().filter(project=project).values_list("pk"))
     if Release.objects.filter(project=project, deployments__isnull=False).exists():

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import environments, lifecycles, process, projects, variables
+from .views import environments, lifecycles, process, projects, teams, variables
 
 urlpatterns = [
     path("environments/", environments.environment_list, name="environments"),
@@ -13,6 +13,12 @@ urlpatterns = [
         environments.environment_delete,
         name="environment-delete",
     ),
+    path("teams/", teams.team_list, name="teams"),
+    path("teams/new/", teams.team_create, name="team-create"),
+    path("teams/<int:pk>/edit/", teams.team_edit, name="team-edit"),
+    path("teams/<int:pk>/delete/", teams.team_delete_page, name="team-delete"),
+    path("users/<str:username>/permissions/", teams.user_permissions, name="user-permissions"),
+    path("account/permissions/", teams.my_permissions, name="my-permissions"),
     path("lifecycles/", lifecycles.lifecycle_list, name="lifecycles"),
     path("lifecycles/new/", lifecycles.lifecycle_create, name="lifecycle-create"),
     path("lifecycles/<slug:slug>/edit/", lifecycles.lifecycle_edit, name="lifecycle-edit"),

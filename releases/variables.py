@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from deployserver.core.access import AccessDenied, Action, access_for
 from deployserver.core.audit import audit_record
 from deployserver.core.models import AuditEvent, AwsAccount
 
@@ -56,6 +57,8 @@ __all__ = [
     "VariablesConflict",
     "variable_set_replace",
     "variable_specs",
+    "variables_edit_refusal",
+    "variables_restricted",
     "variables_clashes",
     "variables_cycles",
     "variables_resolve",
@@ -78,27 +81,59 @@ def variable_list(project: Project) -> QuerySet[Variable]:
     )
 
 
-def variable_rows(project: Project) -> list[dict]:
+def variables_restricted(user, project: Project) -> set[int]:
+    """Environment ids whose scoped values ``user`` may not read for ``project``: those where
+    they may neither deploy nor edit it (empty for the system and administrators)."""
+    access = access_for(user)
+    readable = [access.environments_allowed(a, project) for a in (Action.DEPLOY, Action.EDIT)]
+    if any(ids is None for ids in readable):
+        return set()
+    ids = set(Environment.objects.values_list("pk", flat=True))
+    return ids - set().union(*readable)
+
+
+def variables_edit_refusal(user, project: Project) -> str | None:
+    """Why ``user`` may not save ``project``'s variables: that needs the project-editor role in
+    every environment, as a save replaces values of them all; None when they may."""
+    access = access_for(user)
+    refusal = access.reason(Action.EDIT, project)
+    if refusal:
+        return refusal
+    allowed = access.environments_allowed(Action.EDIT, project)
+    if allowed is None or allowed >= set(Environment.objects.values_list("pk", flat=True)):
+        return None
+    return (
+        f"Saving {project.name}'s variables needs the project-editor role in every environment; "
+        "values scoped to the others are restricted to you."
+    )
+
+
+def variable_rows(project: Project, restricted: set[int] = frozenset()) -> list[dict]:
     """The grid's and the API's rows: ``id, name, type, value, environments`` (slugs, in
-    environment order); ``value`` is ``None`` for sensitive rows, which are never decrypted.
+    environment order); ``value`` is ``None`` for sensitive rows, which are never decrypted,
+    and for rows scoped to a ``restricted`` environment (then ``restricted`` is true).
 
     Hot path for big sets: two queries and plain tuples, no model instances (building 10,000
     instances with their prefetched scopes costs seconds).
     """
     scopes: dict[int, list[str]] = defaultdict(list)
-    for variable_id, slug in (
+    hidden: set[int] = set()
+    for variable_id, slug, environment_id in (
         VariableScope.objects.filter(variable__project=project)
         .order_by("environment__sort_order", "environment__name")
-        .values_list("variable_id", "environment__slug")
+        .values_list("variable_id", "environment__slug", "environment_id")
     ):
         scopes[variable_id].append(slug)
+        if environment_id in restricted:
+            hidden.add(variable_id)
     return [
         {
             "id": pk,
             "name": name,
             "type": type_,
-            "value": None if type_ == Variable.Type.SENSITIVE else value,
+            "value": None if type_ == Variable.Type.SENSITIVE or pk in hidden else value,
             "environments": scopes.get(pk, []),
+            "restricted": pk in hidden,
         }
         for pk, name, type_, value in Variable.objects.filter(project=project)
         .order_by("sort_order", "id")
@@ -281,6 +316,9 @@ def variable_set_replace(
     saves of one project are serialised on its row, so of two editors of the same version one
     saves and the other gets ``VariablesConflict``.
     """
+    refusal = variables_edit_refusal(user, project)
+    if refusal:
+        raise AccessDenied(refusal, user=user, action=Action.EDIT, project=project)
     current = Project.objects.select_for_update().values_list("variables_version", flat=True)
     stored_version = current.get(pk=project.pk)
     if version is not None and version != stored_version:

@@ -9,17 +9,18 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from deployserver.web.pages import add_service_errors, confirm_delete, write_permission
+from deployserver.core.access import Action
+from deployserver.web.pages import add_service_errors, confirm_delete
 
 from . import channels as channel_services
 from .forms_channels import ChannelForm, RuleFormSet, channel_rule_refs
 from .models import Channel, Project
-from .selectors import project_list
+from .selectors import project_for, project_visible
 
 
 @login_required
 def channel_list(request, slug):
-    project = get_object_or_404(project_list(), slug=slug)
+    project = project_visible(request.user, slug)
     channels = project.channels.select_related("lifecycle")
     return render(request, "releases/channel_list.html", {"project": project, "channels": channels})
 
@@ -69,24 +70,26 @@ def _channel_form_page(request, project: Project, channel: Channel | None):
     )
 
 
-@write_permission("releases.add_channel")
+@login_required
 def channel_create(request, slug):
-    project = get_object_or_404(project_list(), slug=slug)
+    project = project_for(request, slug, Action.EDIT)
     return _channel_form_page(request, project, None)
 
 
-@write_permission("releases.change_channel")
+@login_required
 def channel_edit(request, slug, channel_slug):
+    project = project_for(request, slug, Action.EDIT)
     channel = get_object_or_404(
-        Channel.objects.select_related("project"), project__slug=slug, slug=channel_slug
+        Channel.objects.select_related("project"), project=project, slug=channel_slug
     )
     return _channel_form_page(request, channel.project, channel)
 
 
-@write_permission("releases.delete_channel")
+@login_required
 def channel_delete(request, slug, channel_slug):
+    project = project_for(request, slug, Action.EDIT)
     channel = get_object_or_404(
-        Channel.objects.select_related("project"), project__slug=slug, slug=channel_slug
+        Channel.objects.select_related("project"), project=project, slug=channel_slug
     )
     return confirm_delete(
         request,

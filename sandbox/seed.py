@@ -21,13 +21,14 @@ from django.db import transaction
 from moto.server import ThreadedMotoServer
 
 from deployserver.core.aws import client
-from deployserver.core.models import AwsAccount
+from deployserver.core.models import AwsAccount, Team
 from deployserver.core.services import aws_account_create
 from feeds.models import Feed
 from feeds.services import feed_create
 from releases.models import Environment, Project, Variable
 from releases.process import process_for, process_update
 from releases.services import environment_create, project_create
+from releases.teams import GrantSpec, team_save
 from releases.variables import VariableInput, variable_set_replace
 
 from . import rollouts
@@ -45,6 +46,10 @@ ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 REGION = "us-east-1"
 PROJECT_SLUG = "hello-color"
+# The example team: its member may deploy to Dev and Test and only look at Prod.
+TEAM_NAME = "Developers"
+DEVELOPER = "developer"
+DEVELOPER_PASSWORD_DEFAULT = "developer-pass-1"
 FEED_NAME = "Sandbox ECR"
 EXECUTION_ROLE = "ecsTaskExecutionRole"
 COLORS = {"dev": "blue", "test": "green", "prod": "red"}
@@ -288,7 +293,34 @@ def seed_project(account: AwsAccount) -> Project:
     return project
 
 
+@transaction.atomic
+def seed_team() -> None:
+    """The "Developers" team (deployer on Dev and Test, viewer on Prod) and its user
+    ``developer`` (password from DEPLOYSERVER_DEVELOPER_PASSWORD, else developer-pass-1)."""
+    if Team.objects.filter(name=TEAM_NAME).exists():
+        return
+    admin = get_user_model().objects.filter(is_superuser=True).order_by("pk").first()
+    developer, created = get_user_model().objects.get_or_create(username=DEVELOPER)
+    if created:
+        password = os.environ.get("DEPLOYSERVER_DEVELOPER_PASSWORD") or DEVELOPER_PASSWORD_DEFAULT
+        developer.set_password(password)
+        developer.save()
+    environments = {e.slug: e for e in Environment.objects.filter(slug__in=["dev", "test", "prod"])}
+    team_save(
+        team=None,
+        user=admin,
+        name=TEAM_NAME,
+        description="The demo's developers: deploy to Dev and Test, look at Prod.",
+        members=[developer],
+        grants=[
+            GrantSpec(role="deployer", environments=(environments["dev"], environments["test"])),
+            GrantSpec(role="viewer", environments=(environments["prod"],)),
+        ],
+    )
+
+
 def seed(endpoint: str) -> None:
     account = seed_database(endpoint)
     seed_aws(account)
     seed_project(account)
+    seed_team()

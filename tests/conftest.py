@@ -122,8 +122,14 @@ def admin_user(django_user_model):
 
 @pytest.fixture
 def viewer_user(django_user_model):
-    """A signed-in user without any model permission: reads, but every write is 403."""
-    return django_user_model.objects.create_user("viewer", "viewer@example.org", "viewer-pass-1")
+    """A member of a team with the viewer role over everything: reads, but every write is 403."""
+    from deployserver.core.models import Grant, Team
+
+    user = django_user_model.objects.create_user("viewer", "viewer@example.org", "viewer-pass-1")
+    team = Team.objects.create(name="Viewers")
+    team.members.add(user)
+    Grant.objects.create(team=team, role="viewer")
+    return user
 
 
 @pytest.fixture

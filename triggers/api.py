@@ -3,7 +3,6 @@ hook (``POST /api/hooks/registry/{token}/``)."""
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
@@ -15,6 +14,7 @@ from deployserver.core.throttling import client_address
 from deployserver.web.api import ServiceModelViewSet
 from feeds.services import feed_for_hook_token
 from releases.models import Project
+from releases.selectors import project_visible
 
 from . import services
 from .hooks import MalformedHook, check_feed_soon, hook_throttle, pushed_repositories
@@ -86,12 +86,11 @@ class TriggerViewSet(ServiceModelViewSet):
     delete_service = staticmethod(services.trigger_delete)
 
     def project(self) -> Project:
-        return get_object_or_404(Project, slug=self.kwargs["slug"])
+        """The URL's project if the caller may see it (404 otherwise: see ``project_visible``)."""
+        return project_visible(self.request.user, self.kwargs["slug"])
 
     def get_queryset(self):
-        return Trigger.objects.filter(project__slug=self.kwargs["slug"]).select_related(
-            "channel", "project"
-        )
+        return Trigger.objects.filter(project=self.project()).select_related("channel", "project")
 
     def service_data(self, serializer) -> dict:
         data = dict(serializer.validated_data)

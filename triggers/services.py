@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from deployserver.core.access import Action, require
 from deployserver.core.audit import audited_delete, audited_save
 from releases.models import Channel, Project
 from releases.process import process_for
@@ -56,6 +57,7 @@ def _describe(trigger: Trigger) -> str:
 
 @transaction.atomic
 def trigger_create(*, project: Project, user, **data) -> Trigger:
+    require(user, Action.EDIT, project)
     return audited_save(
         Trigger(project=project),
         user=user,
@@ -68,6 +70,7 @@ def trigger_create(*, project: Project, user, **data) -> Trigger:
 
 @transaction.atomic
 def trigger_update(*, trigger: Trigger, user, **data) -> Trigger:
+    require(user, Action.EDIT, trigger.project)
     return audited_save(
         trigger,
         user=user,
@@ -81,6 +84,7 @@ def trigger_update(*, trigger: Trigger, user, **data) -> Trigger:
 
 @transaction.atomic
 def trigger_delete(*, trigger: Trigger, user) -> None:
+    require(user, Action.EDIT, trigger.project)
     audited_delete(trigger, user=user)
 
 

@@ -5,8 +5,9 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 
-from deployserver.web.pages import confirm_delete, form_page, write_permission
-from releases.selectors import project_list
+from deployserver.core.access import Action
+from deployserver.web.pages import confirm_delete, form_page
+from releases.selectors import project_for, project_visible
 
 from . import services
 from .forms import TriggerForm
@@ -15,7 +16,7 @@ from .models import Trigger
 
 @login_required
 def trigger_list(request, slug):
-    project = get_object_or_404(project_list(), slug=slug)
+    project = project_visible(request.user, slug)
     triggers = project.triggers.select_related("channel").prefetch_related("firings__release")
     context = {
         "project": project,
@@ -46,25 +47,23 @@ def _form_page(request, project, trigger):
     )
 
 
-@write_permission("triggers.add_trigger")
+@login_required
 def trigger_create(request, slug):
-    project = get_object_or_404(project_list(), slug=slug)
+    project = project_for(request, slug, Action.EDIT)
     return _form_page(request, project, None)
 
 
-@write_permission("triggers.change_trigger")
+@login_required
 def trigger_edit(request, slug, pk):
-    trigger = get_object_or_404(
-        Trigger.objects.select_related("project"), project__slug=slug, pk=pk
-    )
-    return _form_page(request, trigger.project, trigger)
+    project = project_for(request, slug, Action.EDIT)
+    trigger = get_object_or_404(Trigger.objects.select_related("project"), project=project, pk=pk)
+    return _form_page(request, project, trigger)
 
 
-@write_permission("triggers.delete_trigger")
+@login_required
 def trigger_delete(request, slug, pk):
-    trigger = get_object_or_404(
-        Trigger.objects.select_related("project"), project__slug=slug, pk=pk
-    )
+    project = project_for(request, slug, Action.EDIT)
+    trigger = get_object_or_404(Trigger.objects.select_related("project"), project=project, pk=pk)
     return confirm_delete(
         request,
         obj=trigger,

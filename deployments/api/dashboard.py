@@ -5,7 +5,9 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from deployserver.core.access import access_for
 from deployserver.web.params import query_params
+from deployserver.web.roles import AdminOnly
 
 from .. import selectors
 from ..models import Deployment
@@ -52,7 +54,7 @@ class DashboardView(APIView):
     @extend_schema(parameters=[DashboardQuerySerializer], responses={200: DashboardSerializer})
     def get(self, request):
         project = query_params(DashboardQuerySerializer, request)["project"]
-        board = selectors.dashboard(project=project or None)
+        board = selectors.dashboard(project=project or None, access=access_for(request.user))
         return Response(
             {
                 "environments": [{"slug": e.slug, "name": e.name} for e in board.environments],
@@ -111,7 +113,10 @@ class EngineStatusSerializer(serializers.Serializer):
 
 
 class EngineStatusView(APIView):
-    """What the deployment engine is doing: deployments executing, waiting, checks overdue."""
+    """What the deployment engine is doing: deployments executing, waiting, checks overdue.
+    Administrators only: the counts span every project."""
+
+    permission_classes = [AdminOnly]
 
     @extend_schema(responses={200: EngineStatusSerializer})
     def get(self, request):

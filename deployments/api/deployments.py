@@ -8,6 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
+from deployserver.core.access import access_for
 from deployserver.web.filters import IntegerFilter
 from releases.models import Environment, Release
 
@@ -49,12 +50,22 @@ class QueueNoteFieldSchema(OpenApiSerializerFieldExtension):
 
 class DeploymentSerializer(serializers.ModelSerializer):
     release = serializers.PrimaryKeyRelatedField(queryset=Release.objects.all())
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None and "release" in fields and not fields["release"].read_only:
+            # A release one may not see is "not found", like a release that does not exist.
+            fields["release"].queryset = access_for(request.user).filter(Release.objects.all())
+        return fields
+
     environment = serializers.SlugRelatedField(
         slug_field="slug", queryset=Environment.objects.all(), help_text="Environment slug."
     )
     project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     release_version = serializers.CharField(source="release.version", read_only=True)
     created_by = serializers.SerializerMethodField()
+    reviewed_by = serializers.SerializerMethodField(help_text="Who approved or rejected it.")
     duration_seconds = serializers.SerializerMethodField()
     note = QueueNoteField(
         help_text="Present only when the deployment was queued but the queue could not be "
@@ -81,6 +92,9 @@ class DeploymentSerializer(serializers.ModelSerializer):
             "outputs",
             "cancel_requested_at",
             "cancel_requested_by",
+            "reviewed_by",
+            "reviewed_at",
+            "review_comment",
             "progress_running",
             "progress_desired",
             "phase",
@@ -98,8 +112,23 @@ class DeploymentSerializer(serializers.ModelSerializer):
     def get_created_by(self, obj) -> str | None:
         return obj.created_by.get_username() if obj.created_by else None
 
+    def get_reviewed_by(self, obj) -> str | None:
+        return obj.reviewed_by.get_username() if obj.reviewed_by else None
+
     def get_duration_seconds(self, obj) -> float | None:
         return obj.duration.total_seconds() if obj.duration is not None else None
+
+
+class ReviewSerializer(serializers.Serializer):
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=2000, help_text="Optional."
+    )
+
+
+def validated_comment(request) -> str:
+    review = ReviewSerializer(data=request.data)
+    review.is_valid(raise_exception=True)
+    return review.validated_data["comment"]
 
 
 class LogQuerySerializer(serializers.Serializer):
@@ -155,7 +184,8 @@ class DeploymentViewSet(
     filterset_class = DeploymentFilter
 
     def get_queryset(self):
-        return selectors.deployment_list()
+        # Deployments outside the caller's grants are neither listed nor found (404).
+        return selectors.deployment_list_for(self.request.user)
 
     def perform_create(self, serializer):
         try:
@@ -183,6 +213,28 @@ class DeploymentViewSet(
         except DeploymentConflict as exc:
             raise Conflict(str(exc)) from exc
         return Response(self.get_serializer(deployment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReviewSerializer, responses={200: DeploymentSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        """Approve a deployment awaiting approval (the approver role in its environment); it is
+        queued at once. Refused (403) to whoever queued it where the environment wants four
+        eyes."""
+        comment = validated_comment(request)
+        deployment = services.deployment_approve(
+            deployment=self.get_object(), user=request.user, comment=comment
+        )
+        return Response(self.get_serializer(deployment).data)
+
+    @extend_schema(request=ReviewSerializer, responses={200: DeploymentSerializer})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        """Reject a deployment awaiting approval: it ends ``cancelled`` with the comment."""
+        comment = validated_comment(request)
+        deployment = services.deployment_reject(
+            deployment=self.get_object(), user=request.user, comment=comment
+        )
+        return Response(self.get_serializer(deployment).data)
 
     @extend_schema(parameters=[LogQuerySerializer], responses={200: LogPageSerializer})
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)

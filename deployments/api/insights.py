@@ -5,9 +5,11 @@ from datetime import timedelta
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from deployserver.core.access import Action, access_for
 from deployserver.web.params import query_params
 from releases.models import Environment, Project
 
@@ -182,13 +184,18 @@ class InsightsView(APIView):
     def get(self, request):
         params = query_params(InsightsQuerySerializer, request)
         project = params["project"]
+        if project is not None and not access_for(request.user).allows(Action.VIEW, project):
+            # Told like a project that does not exist: no slug of another team's leaks.
+            raise ValidationError({"project": [f"No project has the slug '{project.slug}'."]})
         environment = params["environment"]
         days = int(params["days"])
         if environment is None:
             environment = figures.insights_scope(project)[1]
         if environment is None:
             return Response(_nothing(project, days))
-        result = figures.insights(environment=environment, project=project, days=days)
+        result = figures.insights(
+            environment=environment, project=project, days=days, access=access_for(request.user)
+        )
         return Response(insights_data(result))
 
 

@@ -2,7 +2,6 @@
 promote, update its variables, what deploying it would change), with where each stands in its
 lifecycle."""
 
-from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -10,11 +9,13 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from deployserver.core.access import Action, access_for
 from deployserver.web.params import query_params
 from releases import releasing
 from releases.channels import channel_resolve
 from releases.models import Environment, Project, Release
-from releases.selectors import environment_list
+from releases.process import process_preview_require
+from releases.selectors import environment_list, project_visible
 
 from .. import selectors, services
 from ..aws_ecs.diff import release_diff
@@ -46,10 +47,15 @@ class ReleaseSerializer(serializers.ModelSerializer):
         return obj.created_by.get_username() if obj.created_by else None
 
     def get_environments(self, obj) -> dict[str, str]:
-        """Environment slug → state of the latest deployment of this release there."""
+        """Environment slug → state of the latest deployment of this release there (in the
+        environments the caller may see)."""
         reached = self.context.get("reached", {}).get(obj.pk, {})
         slugs = self.context.get("env_slugs", {})
-        return {slugs.get(env_id, str(env_id)): state for env_id, state in reached.items()}
+        return {
+            slugs.get(env_id, str(env_id)): state
+            for env_id, state in reached.items()
+            if env_id in slugs
+        }
 
 
 class ReleaseCreateSerializer(serializers.Serializer):
@@ -99,8 +105,14 @@ class ReleaseDetailSerializer(ReleaseSerializer):
         return releasing.release_variables_changed(obj)
 
 
-def _env_slugs() -> dict[int, str]:
-    return dict(environment_list().values_list("pk", "slug"))
+def _env_slugs(user, project) -> dict[int, str]:
+    """Slugs of the environments whose deployments of ``project`` the caller may see."""
+    access = access_for(user)
+    return {
+        pk: slug
+        for pk, slug in environment_list().values_list("pk", "slug")
+        if access.allows(Action.VIEW, project, pk)
+    }
 
 
 class ReleaseFilter(filters.FilterSet):
@@ -124,7 +136,9 @@ class ProjectReleaseViewSet(
     filterset_class = ReleaseFilter
 
     def project(self) -> Project:
-        return get_object_or_404(Project, slug=self.kwargs["slug"])
+        if not hasattr(self, "_project"):
+            self._project = project_visible(self.request.user, self.kwargs["slug"])
+        return self._project
 
     def get_queryset(self):
         return selectors.release_list(self.project())
@@ -137,7 +151,7 @@ class ProjectReleaseViewSet(
         context = {
             **self.get_serializer_context(),
             "reached": selectors.releases_reached(page),
-            "env_slugs": _env_slugs(),
+            "env_slugs": _env_slugs(request.user, self.project()),
         }
         return self.get_paginated_response(ReleaseSerializer(page, many=True, context=context).data)
 
@@ -156,7 +170,7 @@ class ProjectReleaseViewSet(
             packages=data.get("packages"),
             notes=data.get("notes", ""),
         )
-        context = {"env_slugs": _env_slugs(), "reached": {}}
+        context = {"env_slugs": _env_slugs(request.user, project), "reached": {}}
         return Response(ReleaseDetailSerializer(release, context=context).data, status=201)
 
 
@@ -202,13 +216,17 @@ class ReleaseViewSet(mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewse
     serializer_class = ReleaseDetailSerializer
     queryset = Release.objects.select_related("project", "channel", "created_by")
 
-    def get_serializer_context(self):
-        return {**super().get_serializer_context(), "env_slugs": _env_slugs()}
+    def get_queryset(self):
+        # Releases of projects outside the caller's grants are not found (404).
+        return selectors.releases_for(self.request.user).select_related(
+            "project", "channel", "created_by"
+        )
 
     def retrieve(self, request, *args, **kwargs):
         release = self.get_object()
         context = {
             **self.get_serializer_context(),
+            "env_slugs": _env_slugs(request.user, release.project),
             "reached": selectors.releases_reached([release]),
         }
         return Response(ReleaseDetailSerializer(release, context=context).data)
@@ -237,6 +255,8 @@ class ReleaseViewSet(mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewse
         environment = Environment.objects.filter(slug=slug).first()
         if environment is None:
             raise NotFound(f"No environment '{slug}'.")
+        # What runs there holds the environment's values: deployers (or editors) there only.
+        process_preview_require(request.user, release.project, environment)
         return Response(release_diff(release, environment))
 
     @extend_schema(request=None, responses={200: ReleaseDetailSerializer})

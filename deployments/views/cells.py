@@ -29,6 +29,7 @@ ICONS = {
     Deployment.State.FAILED: "✕",
     Deployment.State.EXECUTING: "●",
     Deployment.State.QUEUED: "◷",
+    Deployment.State.AWAITING_APPROVAL: "⏸",
     Deployment.State.CANCELLED: "⊘",
 }
 

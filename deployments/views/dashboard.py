@@ -4,6 +4,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils import timezone
 
+from deployserver.core.access import access_for
+
 from .. import selectors
 from ..drift import drift_cells
 from .cells import deployment_cell, deployment_url_maker, drift_badge
@@ -20,7 +22,8 @@ def dashboard(request):
     ``?q=`` keeps the projects whose name contains it; htmx swaps just the board as one types.
     """
     query = request.GET.get("q", "").strip()[:100]
-    board = selectors.dashboard(name=query)
+    access = access_for(request.user)
+    board = selectors.dashboard(name=query, access=access)
     now = timezone.now()
     url_of = deployment_url_maker()
     drift = drift_cells([p.pk for p in board.projects])
@@ -49,5 +52,7 @@ def dashboard(request):
             "query": query,
             "deployed": any(board.cells),
             "filterable": query or len(board.projects) >= FILTER_FROM,
+            "no_grant": not access.has_any_grant,
+            "awaiting": selectors.awaiting_approval(access),
         },
     )

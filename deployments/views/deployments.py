@@ -14,8 +14,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-
-from deployserver.web.pages import write_permission
+from django.views.decorators.http import require_POST
 
 from .. import drift, enqueue, logs, selectors, services
 from ..exceptions import DeploymentConflict
@@ -26,11 +25,12 @@ TAIL_LINES = 500
 POLL_DONE = 286
 
 
-def _deployment(pk: int) -> Deployment:
-    return get_object_or_404(selectors.deployment_list(), pk=pk)
+def _deployment(request, pk: int) -> Deployment:
+    """A deployment the user may see (its project × environment); not found (404) otherwise."""
+    return get_object_or_404(selectors.deployment_list_for(request.user), pk=pk)
 
 
-def _status_context(deployment: Deployment) -> dict:
+def _status_context(request, deployment: Deployment) -> dict:
     outputs = deployment.outputs or {}
     desired = deployment.progress_desired
     percent = round(100 * deployment.progress_running / desired) if desired else 0
@@ -52,6 +52,16 @@ def _status_context(deployment: Deployment) -> dict:
         "duration": _duration(deployment),
         "activity": selectors.deployment_activity(deployment, timezone.now()),
         "promote_to": promote_to,
+        **_approval_context(request, deployment),
+    }
+
+
+def _approval_context(request, deployment: Deployment) -> dict:
+    if deployment.state != Deployment.State.AWAITING_APPROVAL:
+        return {}
+    return {
+        "why": services.approval_refusal(request.user, deployment) or "",
+        "approvers": selectors.approvers_of(deployment),
     }
 
 
@@ -76,9 +86,9 @@ def _error_message(exc: ValidationError) -> str:
 
 @login_required
 def deployment_detail(request, pk: int):
-    deployment = _deployment(pk)
+    deployment = _deployment(request, pk)
     lines = logs.log_tail(deployment.pk, limit=TAIL_LINES)
-    context = _status_context(deployment)
+    context = _status_context(request, deployment)
     context.update(
         lines=lines,
         after=lines[-1].seq if lines else 0,
@@ -104,13 +114,13 @@ def deployment_poll(request, pk: int):
     The deployment is read once, before its lines, and the card, the poller and the status code
     are all rendered from that one read.
     """
-    deployment = _deployment(pk)
+    deployment = _deployment(request, pk)
     try:
         after = max(0, int(request.GET.get("after", "0")))
     except ValueError:
         after = 0
     finished, lines = logs.log_since(deployment, after)
-    context = _status_context(deployment)
+    context = _status_context(request, deployment)
     context.update(lines=lines, after=lines[-1].seq if lines else after, finished=finished)
     response = render(request, "deployments/_deployment_poll.html", context)
     if finished:
@@ -121,7 +131,7 @@ def deployment_poll(request, pk: int):
 @login_required
 def deployment_log_earlier(request, pk: int):
     """The lines before ``?before=`` (the page opens with the tail of a long log)."""
-    deployment = _deployment(pk)
+    deployment = _deployment(request, pk)
     try:
         before = int(request.GET["before"])
     except (KeyError, ValueError) as exc:
@@ -137,7 +147,7 @@ def deployment_log_earlier(request, pk: int):
 
 @login_required
 def deployment_log_raw(request, pk: int):
-    deployment = _deployment(pk)
+    deployment = _deployment(request, pk)
     response = StreamingHttpResponse(
         logs.log_raw(deployment.pk), content_type="text/plain; charset=utf-8"
     )
@@ -145,9 +155,9 @@ def deployment_log_raw(request, pk: int):
     return response
 
 
-@write_permission("deployments.change_deployment")
+@login_required
 def deployment_cancel(request, pk: int):
-    deployment = _deployment(pk)
+    deployment = _deployment(request, pk)
     if request.method == "POST":
         try:
             services.deployment_cancel(deployment=deployment, user=request.user)
@@ -173,9 +183,9 @@ def _queue(request, deployment: Deployment, action):
     return redirect("deployment-detail", pk=deployment.pk)
 
 
-@write_permission("deployments.add_deployment")
+@login_required
 def deployment_redeploy(request, pk: int):
-    deployment = _deployment(pk)
+    deployment = _deployment(request, pk)
     if request.method != "POST":
         return redirect("deployment-detail", pk=deployment.pk)
     return _queue(
@@ -185,9 +195,9 @@ def deployment_redeploy(request, pk: int):
     )
 
 
-@write_permission("deployments.add_deployment")
+@login_required
 def deployment_promote(request, pk: int):
-    deployment = _deployment(pk)
+    deployment = _deployment(request, pk)
     if request.method != "POST":
         return redirect("deployment-detail", pk=deployment.pk)
     return _queue(
@@ -195,3 +205,20 @@ def deployment_promote(request, pk: int):
         deployment,
         lambda: services.deployment_promote(release=deployment.release, user=request.user),
     )
+
+
+@require_POST
+@login_required
+def deployment_review(request, pk: int, decision: str):
+    """Approve or reject a deployment awaiting approval, with an optional comment."""
+    deployment = _deployment(request, pk)
+    review = services.deployment_approve if decision == "approve" else services.deployment_reject
+    comment = request.POST.get("comment", "")[:2000]
+    try:
+        review(deployment=deployment, user=request.user, comment=comment)
+    except ValidationError as exc:
+        messages.error(request, _error_message(exc))
+    else:
+        done = "approved" if decision == "approve" else "rejected"
+        messages.success(request, f"Deployment {deployment.pk} {done}.")
+    return redirect("deployment-detail", pk=deployment.pk)

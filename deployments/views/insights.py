@@ -11,11 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import timezone
 
+from deployserver.core.access import access_for
 from releases.models import Environment, Project
-from releases.selectors import project_list
+from releases.selectors import project_visible
 
 from .. import insights as figures
 from ..charts import Chart, Series, bar_chart, duration_text, duration_unit, line_chart
@@ -225,7 +226,9 @@ def _page(request, project: Project | None):
         "periods": figures.PERIODS,
     }
     if environment is not None:
-        result = figures.insights(environment=environment, project=project, days=days)
+        result = figures.insights(
+            environment=environment, project=project, days=days, access=access_for(request.user)
+        )
         context["result"] = result
         context["cards"] = _cards(result)
         if not result.is_empty:
@@ -243,4 +246,4 @@ def insights(request):
 
 @login_required
 def project_insights(request, slug: str):
-    return _page(request, get_object_or_404(project_list(), slug=slug))
+    return _page(request, project_visible(request.user, slug))

@@ -9,19 +9,27 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.middleware.csrf import get_token
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from deployserver.core.access import Action, access_for
 from releases.models import DeploymentProcess
-from releases.selectors import project_list
+from releases.selectors import project_visible
 
 from ..drift import drift_cells
 from ..models import Deployment
 from ..overview import Overview, project_overview
 from ..selectors import deployment_activity
-from .cells import ago, deployment_cell, deployment_url_maker, drift_badge, release_cell
+from .cells import (
+    ago,
+    deployment_cell,
+    deployment_url_maker,
+    drift_badge,
+    empty_cell,
+    release_cell,
+)
 
 POLL_DONE = 286
 
@@ -52,10 +60,17 @@ def _grid(request, overview: Overview) -> dict:
     now = timezone.now()
     url_of = deployment_url_maker()
     csrf = get_token(request)
-    allowed = request.user.has_perm("deployments.add_deployment")
+    access = access_for(request.user)
+    project = overview.project
+    # Columns of environments the user may not see show nothing of what happened there.
+    seen = [access.allows(Action.VIEW, project, c.environment) for c in overview.columns]
     current = []
     drift = drift_cells([overview.project.pk])
-    for column in overview.columns:
+    for column, visible in zip(overview.columns, seen, strict=True):
+        if not visible:
+            current.append(empty_cell())
+            continue
+        allowed = access.allows(Action.DEPLOY, project, column.environment)
         cell = column.current
         activity = ""
         if cell is not None and cell.state == Deployment.State.EXECUTING:
@@ -78,19 +93,26 @@ def _grid(request, overview: Overview) -> dict:
             )
         )
     rows = [
-        (row, [release_cell(c, url_of, now) for c in row.cells], ago(row.release.created_at, now))
+        (
+            row,
+            [
+                release_cell(c, url_of, now) if visible else empty_cell()
+                for c, visible in zip(row.cells, seen, strict=True)
+            ],
+            ago(row.release.created_at, now),
+        )
         for row in overview.rows
     ]
     return {"overview": overview, "current": current, "rows": rows}
 
 
-def _project(slug: str):
-    return get_object_or_404(project_list(), slug=slug)
+def _project(request, slug: str):
+    return project_visible(request.user, slug)
 
 
 @login_required
 def project_overview_page(request, slug: str):
-    project = _project(slug)
+    project = _project(request, slug)
     overview = project_overview(project)
     context = {"project": project, **_grid(request, overview)}
     if not overview.rows:
@@ -103,7 +125,7 @@ def project_overview_page(request, slug: str):
 @login_required
 def project_overview_grid(request, slug: str):
     """The live part of the overview (htmx polls it while something runs)."""
-    overview = project_overview(_project(slug))
+    overview = project_overview(_project(request, slug))
     context = {"project": overview.project, **_grid(request, overview)}
     status = 200 if overview.running else POLL_DONE
     return render(request, "deployments/_overview_grid.html", context, status=status)

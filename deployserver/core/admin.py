@@ -5,7 +5,15 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 
 from . import services
+from .access import access_for
 from .models import ApiKey, AuditEvent, AwsAccount
+
+# The admin site is for administrators by the access rule (superusers, or the admin role over
+# everything) who are also staff: Django's per-model permissions alone never let anyone in.
+_staff_check = admin.site.has_permission
+admin.site.has_permission = lambda request: (
+    _staff_check(request) and access_for(request.user).is_admin
+)
 
 
 class AwsAccountAdminForm(forms.ModelForm):

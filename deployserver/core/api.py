@@ -7,9 +7,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from deployserver.web.api import CheckResultSerializer, ServiceModelViewSet
+from deployserver.web.roles import AdminOnly
 from deployserver.web.schema import UPSTREAM_ERROR
 
 from . import services
+from .access import audit_events_for
 from .aws import account_check
 from .models import AuditEvent, AwsAccount
 
@@ -54,6 +56,7 @@ class AwsAccountViewSet(ServiceModelViewSet):
     """AWS accounts. The secret access key is write-only and never returned."""
 
     queryset = AwsAccount.objects.order_by("name")
+    permission_classes = [AdminOnly]
     serializer_class = AwsAccountSerializer
     instance_kwarg = "account"
     create_service = staticmethod(services.aws_account_create)
@@ -101,3 +104,6 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     serializer_class = AuditEventSerializer
     queryset = AuditEvent.objects.order_by("-created_at", "-id")
     filterset_class = AuditEventFilter
+
+    def get_queryset(self):
+        return audit_events_for(self.request.user)

@@ -2,15 +2,20 @@
 records an event here, through ``audited_save`` and ``audited_delete`` where the write is a plain
 one (fields in, ``full_clean()``, save)."""
 
+import logging
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import ProtectedError
 from django.utils.text import capfirst, slugify
 
 from .models import AuditEvent
+from .throttling import Window
+
+logger = logging.getLogger(__name__)
 
 MASK = "********"
 M = TypeVar("M", bound=models.Model)
@@ -35,6 +40,16 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
 
 
+def _about(obj: models.Model) -> tuple[int | None, int | None]:
+    """The project and environment ids an event about ``obj`` belongs to (for who may read it)."""
+    label = obj._meta.label_lower
+    project_id = obj.pk if label == "releases.project" else getattr(obj, "project_id", None)
+    environment_id = (
+        obj.pk if label == "releases.environment" else getattr(obj, "environment_id", None)
+    )
+    return project_id, environment_id
+
+
 def audit_record(
     *,
     user,
@@ -44,6 +59,7 @@ def audit_record(
     changes: dict[str, Any] | None = None,
 ) -> AuditEvent:
     actor = user if user is not None and getattr(user, "is_authenticated", False) else None
+    project_id, environment_id = _about(obj)
     return AuditEvent.objects.create(
         actor=actor,
         actor_name=actor.get_username() if actor else "system",
@@ -53,6 +69,46 @@ def audit_record(
         object_repr=str(obj)[:200],
         summary=summary[:500],
         changes=changes or {},
+        project_id=project_id,
+        environment_id=environment_id,
+    )
+
+
+# A refused write is recorded once per user × action × target per window, and at most
+# REFUSALS_PER_USER times per user in it: probing cannot flood the log.
+REFUSAL_WINDOW_SECONDS = 600
+REFUSALS_PER_USER = 20
+
+
+def audit_refusal(*, user, action: str, project=None, environment=None, reason: str) -> bool:
+    """Record a refused write (rate-limited); returns whether it was recorded."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    target = next((o for o in (environment, project) if isinstance(o, models.Model)), None)
+    what = f"{getattr(project, 'pk', '-')}:{getattr(environment, 'pk', '-')}"
+    try:
+        if not cache.add(f"refusal:{user.pk}:{action}:{what}", 1, REFUSAL_WINDOW_SECONDS):
+            return False
+        window = Window(
+            "refusals", str(user.pk), limit=REFUSALS_PER_USER, seconds=REFUSAL_WINDOW_SECONDS
+        )
+        if window.retry_after():
+            return False
+        window.fail()
+    except Exception:  # noqa: BLE001 - without the cache every refusal is recorded
+        logger.warning("refusal rate limit unavailable", exc_info=True)
+    return bool(
+        AuditEvent.objects.create(
+            actor=user,
+            actor_name=user.get_username(),
+            action=AuditEvent.Action.OTHER,
+            object_type=target._meta.label_lower if target is not None else "auth.user",
+            object_id=str(target.pk if target is not None else user.pk),
+            object_repr=str(target if target is not None else user.get_username())[:200],
+            summary=f"Refused {action} to {user.get_username()}: {reason}"[:500],
+            project_id=getattr(project, "pk", None),
+            environment_id=getattr(environment, "pk", None),
+        )
     )
 
 

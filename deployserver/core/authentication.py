@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from .access import KEY_ATTRIBUTE
 from .models import ApiKey
 from .services import hash_api_key
 from .throttling import api_key_window, client_address
@@ -40,4 +41,6 @@ class ApiKeyAuthentication(authentication.TokenAuthentication):
         now = timezone.now()
         if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_RESOLUTION:
             ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        # The access rule reads a narrowed key's own grants from here (see core.access).
+        setattr(api_key.user, KEY_ATTRIBUTE, api_key)
         return api_key.user, api_key

@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 DISPATCH_TASK = "notifications.dispatch"
 EVENT_NAMES = (
     "release.created",
+    "deployment.awaiting_approval",
     "deployment.queued",
     "deployment.started",
     "deployment.succeeded",

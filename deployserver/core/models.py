@@ -1,4 +1,8 @@
-"""Core models shared by every app: AWS accounts, API keys and audit events."""
+"""Core models shared by every app: AWS accounts, API keys, audit events, teams and grants.
+
+Teams and grants name projects and environments by reference (``"releases.Project"``) and never
+import them: the access rule (``deployserver.core.access``) works on their ids.
+"""
 
 from urllib.parse import urlsplit
 
@@ -89,6 +93,10 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    narrowed = models.BooleanField(
+        default=False,
+        help_text="The key may do only what its own grants allow, within its user's permissions.",
+    )
 
     objects = ApiKeyQuerySet.as_manager()
 
@@ -124,10 +132,18 @@ class AuditEvent(models.Model):
     summary = models.CharField(max_length=500, blank=True)
     changes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # What the event is about, so lists show a user only the events of what they may see; an
+    # event about neither (an AWS account, a team) is for administrators. Plain ids: an event
+    # outlives what it names.
+    project_id = models.IntegerField(null=True, blank=True)
+    environment_id = models.IntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["object_type", "-created_at"])]
+        indexes = [
+            models.Index(fields=["object_type", "-created_at"]),
+            models.Index(fields=["project_id", "-created_at"], name="audit_project"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.actor_name or 'system'} {self.action} {self.object_type} {self.object_repr}"
@@ -162,3 +178,64 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} #{self.pk}"
+
+
+class Role(models.TextChoices):
+    """The built-in roles; what each allows is ``deployserver.core.access.ROLE_ACTIONS``."""
+
+    VIEWER = "viewer", "Viewer"
+    DEPLOYER = "deployer", "Deployer"
+    PROJECT_EDITOR = "project-editor", "Project editor"
+    APPROVER = "approver", "Approver"
+    ADMIN = "admin", "Administrator"
+
+
+class Team(models.Model):
+    """Users who share grants. A user's permissions are the union of their teams' grants."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="teams")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Grant(models.Model):
+    """A role over projects × environments, held by a team, or narrowing an API key.
+
+    ``all_projects`` / ``all_environments`` mean every one, present and future; otherwise the
+    listed ones. A key's grants never add to its user's: a narrowed key may do what both its
+    user's grants and its own allow.
+    """
+
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="grants"
+    )
+    api_key = models.ForeignKey(
+        ApiKey, null=True, blank=True, on_delete=models.CASCADE, related_name="grants"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+    all_projects = models.BooleanField(default=True)
+    all_environments = models.BooleanField(default=True)
+    projects = models.ManyToManyField("releases.Project", blank=True, related_name="+")
+    environments = models.ManyToManyField("releases.Environment", blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(team__isnull=False, api_key__isnull=True)
+                | models.Q(team__isnull=True, api_key__isnull=False),
+                name="grant_team_or_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} ({self.team or self.api_key})"

@@ -7,6 +7,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from .access import Action, require
 from .audit import audit_record, audited_delete, audited_save, secret_unbind, secret_unbound
 from .models import ApiKey, AuditEvent, AwsAccount
 
@@ -42,6 +43,7 @@ def aws_account_secret_check(account: AwsAccount | None, data: dict) -> None:
 
 @transaction.atomic
 def aws_account_create(*, user, **data) -> AwsAccount:
+    require(user, Action.ADMIN)
     aws_account_secret_check(None, data)
     return audited_save(
         AwsAccount(), user=user, data=data, fields=ACCOUNT_FIELDS, secret_fields=ACCOUNT_SECRETS
@@ -57,6 +59,7 @@ def aws_account_secret_unbound(account: AwsAccount, data: dict) -> list[str]:
 def aws_account_update(*, account: AwsAccount, user, **data) -> AwsAccount:
     """Update an account. An empty or missing ``secret_access_key`` keeps the stored one, unless
     the endpoint URL or the role changes: then it is cleared unless the same update supplies it."""
+    require(user, Action.ADMIN)
     notes = secret_unbind(account, data, secret="secret_access_key", bound_to=SECRET_BOUND_TO)
     return audited_save(
         account,
@@ -71,6 +74,7 @@ def aws_account_update(*, account: AwsAccount, user, **data) -> AwsAccount:
 
 @transaction.atomic
 def aws_account_delete(*, account: AwsAccount, user) -> None:
+    require(user, Action.ADMIN)
     audited_delete(account, user=user)
 
 

@@ -14,17 +14,18 @@ from django.views.decorators.http import require_POST
 
 from deployserver.web.pages import (
     add_service_errors,
+    admin_page,
     confirm_delete,
     form_page,
     warn_secret_cleared,
-    write_permission,
 )
 
 from . import services
+from .access import audit_events_for
 from .aws import AwsError, account_check
 from .crypto import DecryptionError
 from .forms import ApiKeyForm, AuditFilterForm, AwsAccountForm
-from .models import AuditEvent, AwsAccount
+from .models import AwsAccount
 
 AUDIT_PAGE_SIZE = 50
 
@@ -32,13 +33,13 @@ AUDIT_PAGE_SIZE = 50
 # AWS accounts ----------------------------------------------------------------------------------
 
 
-@login_required
+@admin_page
 def account_list(request):
     accounts = AwsAccount.objects.order_by("name")
     return render(request, "deployserver/account_list.html", {"accounts": accounts})
 
 
-@write_permission("deployserver.add_awsaccount")
+@admin_page
 def account_create(request):
     form = AwsAccountForm(request.POST or None)
     return form_page(
@@ -52,7 +53,7 @@ def account_create(request):
     )
 
 
-@write_permission("deployserver.change_awsaccount")
+@admin_page
 def account_edit(request, slug):
     account = get_object_or_404(AwsAccount, slug=slug)
     form = AwsAccountForm(request.POST or None, account=account)
@@ -78,7 +79,7 @@ def account_edit(request, slug):
     )
 
 
-@write_permission("deployserver.delete_awsaccount")
+@admin_page
 def account_delete(request, slug):
     account = get_object_or_404(AwsAccount, slug=slug)
     return confirm_delete(
@@ -92,7 +93,7 @@ def account_delete(request, slug):
 
 
 @require_POST
-@write_permission("deployserver.change_awsaccount")
+@admin_page
 def account_check_view(request, slug):
     """Try the account's credentials (STS GetCallerIdentity); htmx swaps in the result."""
     account = get_object_or_404(AwsAccount, slug=slug)
@@ -111,9 +112,10 @@ def account_check_view(request, slug):
 
 @login_required
 def audit_list(request):
-    types = sorted(AuditEvent.objects.order_by().values_list("object_type", flat=True).distinct())
+    visible = audit_events_for(request.user)
+    types = sorted(visible.order_by().values_list("object_type", flat=True).distinct())
     form = AuditFilterForm(request.GET or None, object_types=types)
-    events = AuditEvent.objects.order_by("-created_at", "-id")
+    events = visible
     selected = ""
     if form.is_valid() and form.cleaned_data["object_type"]:
         selected = form.cleaned_data["object_type"]

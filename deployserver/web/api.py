@@ -6,6 +6,7 @@ The permission class and the pagination live in modules of their own: DRF import
 
 import logging
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
@@ -13,6 +14,7 @@ from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from deployserver.core.access import AccessDenied
 from deployserver.core.aws import AwsError
 
 log = logging.getLogger(__name__)
@@ -42,7 +44,8 @@ def validation_error_data(exc: DjangoValidationError):
 
 
 def exception_handler(exc, context):
-    """DRF's handler, plus: model validation → 400, AWS/registry failure → 502, races → 409."""
+    """DRF's handler, plus: model validation → 400, AWS/registry failure → 502, races → 409,
+    an access refusal → 403 with its reason (a refused write is audited)."""
     if isinstance(exc, DjangoValidationError):
         return Response(validation_error_data(exc), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, AwsError):
@@ -55,6 +58,11 @@ def exception_handler(exc, context):
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or "Not found.")
+    if isinstance(exc, AccessDenied):
+        exc.record()
+        return Response({"detail": exc.reason}, status=status.HTTP_403_FORBIDDEN)
+    if isinstance(exc, DjangoPermissionDenied) and str(exc):
+        exc = exceptions.PermissionDenied(str(exc))
     return drf_exception_handler(exc, context)
 
 

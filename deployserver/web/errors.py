@@ -18,6 +18,8 @@ from django.views import defaults
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
+from deployserver.core.access import AccessDenied
+
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
@@ -97,10 +99,13 @@ def bad_request(request, exception=None):
 
 
 def permission_denied(request, exception=None):
+    """403 with the reason the access rule gave; a refused write is audited (rate-limited)."""
+    if isinstance(exception, AccessDenied):
+        exception.record()
+    detail = str(exception) if exception and str(exception) else ""
     if is_api(request):
-        detail = str(exception) if exception and str(exception) else "You may not do this."
-        return JsonResponse({"detail": detail}, status=403)
-    return defaults.permission_denied(request, exception)
+        return JsonResponse({"detail": detail or "You may not do this."}, status=403)
+    return render(request, "403.html", {"detail": detail}, status=403)
 
 
 def page_not_found(request, exception=None):

@@ -2,28 +2,49 @@
 
 Views are thin: a form checks the input's shape, a service applies the rules and raises
 ``ValidationError``, which is put back on the form next to the field it names. Every page needs a
-signed-in user; writes also need the model's add/change/delete permission (403 otherwise). A
-rejected submission answers 400, so clients (and tests) can tell it from a fresh form.
+signed-in user; who may read and write what is the access rule's (``deployserver.core.access``):
+a page of a project one may not see is not found (404), a refused write is 403 with the reason.
+A rejected submission answers 400, so clients (and tests) can tell it from a fresh form.
 """
 
 from collections.abc import Callable
+from functools import wraps
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 
+from deployserver.core.access import AccessDenied, Action, access_for
 
-def write_permission(perm: str):
-    """Signed-in (else redirect to the login page) and holding ``perm`` (else 403)."""
+NO_GRANT = "Your account has no role yet; ask an administrator to add you to a team."
 
-    def decorator(view):
-        return login_required(permission_required(perm, raise_exception=True)(view))
 
-    return decorator
+def admin_page(view):
+    """Signed in (else the login page) and an administrator (else 403 with the reason)."""
+
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        access_for(request.user).require(Action.ADMIN, write=request.method == "POST")
+        return view(request, *args, **kwargs)
+
+    return login_required(guarded)
+
+
+def granted_page(view):
+    """Signed in and holding at least one grant: pages of what every project shares (feeds,
+    environments, lifecycles) are not for accounts without a role."""
+
+    @wraps(view)
+    def guarded(request, *args, **kwargs):
+        if not access_for(request.user).has_any_grant:
+            raise AccessDenied(NO_GRANT, user=request.user, write=False)
+        return view(request, *args, **kwargs)
+
+    return login_required(guarded)
 
 
 def add_service_errors(form: forms.Form, exc: ValidationError) -> dict[str, list[str]]:

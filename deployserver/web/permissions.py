@@ -1,17 +1,17 @@
-"""The API's default permission class (``DEFAULT_PERMISSION_CLASSES``)."""
+"""The API's default permission class (``DEFAULT_PERMISSION_CLASSES``).
+
+It only requires a signed-in caller: every view then asks the access rule
+(``deployserver.core.access``) about what it reads (its queryset is filtered) and writes (the
+service refuses). Views of what only administrators manage add a class of
+``deployserver.web.roles``. DRF imports this module while ``rest_framework.views`` is still
+loading, so it imports no model.
+"""
 
 from rest_framework import permissions
 
 
-class ModelPermissions(permissions.DjangoModelPermissions):
-    """Any signed-in user reads; writing needs the model's add/change/delete permission.
-
-    Views without a queryset (dashboard, health) only require authentication.
-    """
+class SignedIn(permissions.BasePermission):
+    """Any signed-in caller; what they may read and write is decided per object."""
 
     def has_permission(self, request, view):
-        if not request.user or not request.user.is_authenticated:
-            return False
-        if getattr(view, "queryset", None) is None and not hasattr(view, "get_queryset"):
-            return True
-        return super().has_permission(request, view)
+        return bool(request.user and request.user.is_authenticated)

@@ -7,6 +7,7 @@ from deployserver.web.api import ServiceModelViewSet
 
 from .. import channels
 from ..models import Channel, Lifecycle, Project
+from ..selectors import project_visible
 
 
 class ChannelSerializer(serializers.ModelSerializer):
@@ -41,10 +42,10 @@ class ChannelViewSet(ServiceModelViewSet):
     delete_service = staticmethod(channels.channel_delete)
 
     def project(self) -> Project:
-        return get_object_or_404(Project, slug=self.kwargs["slug"])
+        return project_visible(self.request.user, self.kwargs["slug"])
 
     def get_queryset(self):
-        return Channel.objects.filter(project__slug=self.kwargs["slug"]).select_related("lifecycle")
+        return Channel.objects.filter(project=self.project()).select_related("lifecycle")
 
     def get_object(self):
         return get_object_or_404(self.get_queryset(), slug=self.kwargs["channel_slug"])

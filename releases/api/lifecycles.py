@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from deployserver.web.api import ServiceModelViewSet
+from deployserver.web.roles import AdminWrites
 
 from .. import selectors, services
 from ..models import Environment, Lifecycle
@@ -62,6 +63,7 @@ class LifecycleViewSet(ServiceModelViewSet):
     """Lifecycles. ``phases`` (ordered) replaces all phases; none means one per environment."""
 
     queryset = selectors.lifecycle_list()
+    permission_classes = [AdminWrites]
     serializer_class = LifecycleSerializer
     instance_kwarg = "lifecycle"
     create_service = staticmethod(services.lifecycle_create)

@@ -4,7 +4,6 @@
 a stale ``version`` answers 409) and ``/api/projects/{slug}/process/preview/?environment=<slug>``.
 """
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -15,7 +14,14 @@ from deployserver.web.schema import CONFLICT, UPSTREAM_ERROR
 from feeds.registries import RegistryError
 
 from ..models import DeploymentProcess, Environment, Project
-from ..process import ProcessConflict, process_for, process_preview, process_update
+from ..process import (
+    ProcessConflict,
+    process_for,
+    process_preview,
+    process_preview_require,
+    process_update,
+)
+from ..selectors import project_visible
 from .errors import validated
 
 
@@ -77,13 +83,13 @@ class ProjectProcessView(APIView):
 
     @extend_schema(responses=ProcessResponseSerializer)
     def get(self, request, slug):
-        return Response(process_data(process_for(get_object_or_404(Project, slug=slug))))
+        return Response(process_data(process_for(project_visible(request.user, slug))))
 
     @extend_schema(
         request=ProcessSerializer, responses={200: ProcessResponseSerializer, 409: CONFLICT}
     )
     def put(self, request, slug):
-        project = get_object_or_404(Project, slug=slug)
+        project = project_visible(request.user, slug)
         data = validated(ProcessSerializer(data=request.data))
         try:
             process = process_update(
@@ -119,7 +125,7 @@ class ProjectProcessPreviewView(APIView):
         responses={200: PreviewSerializer, 502: UPSTREAM_ERROR},
     )
     def get(self, request, slug):
-        project = get_object_or_404(Project, slug=slug)
+        project = project_visible(request.user, slug)
         if not request.query_params.get("environment"):
             message = "Give ?environment=<slug>."
             return Response({"environment": [message]}, status=status.HTTP_400_BAD_REQUEST)
@@ -128,6 +134,8 @@ class ProjectProcessPreviewView(APIView):
         if environment is None:
             message = f"No environment '{env_slug}'."
             return Response({"environment": [message]}, status=status.HTTP_400_BAD_REQUEST)
+        # The preview holds the environment's values: those who may deploy or edit there.
+        process_preview_require(request.user, project, environment)
         try:
             preview = process_preview(project=project, environment=environment)
         except RegistryError as exc:

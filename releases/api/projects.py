@@ -3,6 +3,7 @@
 from django_filters import rest_framework as filters
 from rest_framework import serializers
 
+from deployserver.core.access import access_for
 from deployserver.web.api import ServiceModelViewSet
 
 from .. import selectors, services
@@ -43,3 +44,7 @@ class ProjectViewSet(ServiceModelViewSet):
     create_service = staticmethod(services.project_create)
     update_service = staticmethod(services.project_update)
     delete_service = staticmethod(services.project_delete)
+
+    def get_queryset(self):
+        # Projects outside the caller's grants are not found (404), never listed or counted.
+        return access_for(self.request.user).projects(selectors.project_list())

@@ -5,14 +5,20 @@ else's save. Sensitive values are write-only: they are never in a response, and 
 ``value`` out (or null) for an existing sensitive row keeps the stored secret.
 """
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..models import Project, Variable
-from ..variables import VariableInput, VariablesConflict, variable_rows, variable_set_replace
+from ..selectors import project_visible
+from ..variables import (
+    VariableInput,
+    VariablesConflict,
+    variable_rows,
+    variable_set_replace,
+    variables_restricted,
+)
 from .errors import validated
 
 
@@ -31,6 +37,10 @@ class VariableSerializer(serializers.Serializer):
         "an existing sensitive row to keep its value. AWS account: the account slug.",
     )
     has_value = serializers.BooleanField(read_only=True)
+    restricted = serializers.BooleanField(
+        read_only=True,
+        help_text="Scoped to an environment you may not deploy to: the value is withheld.",
+    )
     environments = serializers.ListField(
         child=serializers.CharField(), required=False, default=list, help_text="Scope: slugs."
     )
@@ -52,10 +62,12 @@ class VariableSetResponseSerializer(serializers.Serializer):
     variables = VariableSerializer(many=True)
 
 
-def variables_response(project: Project) -> Response:
-    rows = variable_rows(project)
+def variables_response(project: Project, user) -> Response:
+    rows = variable_rows(project, variables_restricted(user, project))
     for row in rows:
-        row["has_value"] = row["type"] == Variable.Type.SENSITIVE or row["value"] != ""
+        row["has_value"] = (
+            row["type"] == Variable.Type.SENSITIVE or row["restricted"] or row["value"] != ""
+        )
     return Response(
         {"project": project.slug, "version": project.variables_version, "variables": rows}
     )
@@ -68,11 +80,11 @@ class ProjectVariablesView(APIView):
 
     @extend_schema(responses=VariableSetResponseSerializer)
     def get(self, request, slug):
-        return variables_response(get_object_or_404(Project, slug=slug))
+        return variables_response(project_visible(request.user, slug), request.user)
 
     @extend_schema(request=VariableSetSerializer, responses=VariableSetResponseSerializer)
     def put(self, request, slug):
-        project = get_object_or_404(Project, slug=slug)
+        project = project_visible(request.user, slug)
         data = validated(VariableSetSerializer(data=request.data))
         rows = [
             VariableInput(
@@ -90,4 +102,4 @@ class ProjectVariablesView(APIView):
             )
         except VariablesConflict as exc:
             return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
-        return variables_response(project)
+        return variables_response(project, request.user)

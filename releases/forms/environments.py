@@ -15,6 +15,15 @@ class EnvironmentForm(forms.Form):
         required=False,
         help_text="Environments are listed and promoted in this order. Left blank: last.",
     )
+    requires_approval = forms.BooleanField(
+        required=False,
+        help_text="Deployments here wait until an approver in this environment approves them.",
+    )
+    approval_by_other = forms.BooleanField(
+        label="Approval by someone else",
+        required=False,
+        help_text="Whoever queued a deployment may not approve it themselves.",
+    )
 
     @classmethod
     def for_environment(cls, environment: Environment, data=None) -> "EnvironmentForm":

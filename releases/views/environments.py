@@ -1,16 +1,15 @@
 """Pages for environments: list, create, edit, delete."""
 
-from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 
-from deployserver.web.pages import confirm_delete, form_page, write_permission
+from deployserver.web.pages import admin_page, confirm_delete, form_page, granted_page
 
 from .. import selectors, services
 from ..forms.environments import EnvironmentForm
 from ..models import Environment
 
 
-@login_required
+@granted_page
 def environment_list(request):
     return render(
         request,
@@ -19,7 +18,7 @@ def environment_list(request):
     )
 
 
-@write_permission("releases.add_environment")
+@admin_page
 def environment_create(request):
     form = EnvironmentForm(request.POST or None)
     return form_page(
@@ -33,7 +32,7 @@ def environment_create(request):
     )
 
 
-@write_permission("releases.change_environment")
+@admin_page
 def environment_edit(request, slug):
     env = get_object_or_404(Environment, slug=slug)
     form = EnvironmentForm.for_environment(env, request.POST or None)
@@ -51,7 +50,7 @@ def environment_edit(request, slug):
     )
 
 
-@write_permission("releases.delete_environment")
+@admin_page
 def environment_delete(request, slug):
     env = get_object_or_404(Environment, slug=slug)
     return confirm_delete(

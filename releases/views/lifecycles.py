@@ -4,22 +4,22 @@ A service's ``ValidationError`` is shown next to the field it names, or above th
 """
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 
 from deployserver.web.pages import (
     add_service_errors,
+    admin_page,
     confirm_delete,
+    granted_page,
     render_form,
-    write_permission,
 )
 
 from .. import selectors, services
 from ..forms.lifecycles import LifecycleForm, PhaseFormSet, phase_initial
 
 
-@login_required
+@granted_page
 def lifecycle_list(request):
     environments = list(selectors.environment_list())
     rows = [
@@ -81,18 +81,18 @@ def _lifecycle_form_page(request, lifecycle=None):
     )
 
 
-@write_permission("releases.add_lifecycle")
+@admin_page
 def lifecycle_create(request):
     return _lifecycle_form_page(request)
 
 
-@write_permission("releases.change_lifecycle")
+@admin_page
 def lifecycle_edit(request, slug):
     lifecycle = get_object_or_404(selectors.lifecycle_list(), slug=slug)
     return _lifecycle_form_page(request, lifecycle)
 
 
-@write_permission("releases.delete_lifecycle")
+@admin_page
 def lifecycle_delete(request, slug):
     lifecycle = get_object_or_404(selectors.lifecycle_list(), slug=slug)
     return confirm_delete(

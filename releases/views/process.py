@@ -9,17 +9,24 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
 
+from deployserver.core.access import Action, access_for
 from deployserver.core.models import AwsAccount
 from feeds.models import Feed
 from feeds.registries import RegistryError
 
 from ..forms.process import nested_from_post, step_view
 from ..models import Project, Variable
-from ..process import ProcessConflict, process_for, process_preview, process_update
-from ..selectors import environment_list
+from ..process import (
+    ProcessConflict,
+    process_for,
+    process_preview,
+    process_preview_require,
+    process_update,
+)
+from ..selectors import environment_list, project_visible
 from ..steps import REGISTRY
 
 ECS_STEP = "aws-ecs-deploy"
@@ -91,14 +98,14 @@ def _editor_context(project: Project, steps: list, errors: dict, version: int) -
 
 @login_required
 def process_edit(request, slug):
-    project = get_object_or_404(Project, slug=slug)
+    project = project_visible(request.user, slug)
     process = process_for(project)
-    can_edit = request.user.has_perm("releases.change_deploymentprocess")
+    refusal = access_for(request.user).reason(Action.EDIT, project)
     errors: dict[str, list[str]] = {}
     steps = process.steps
     if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied
+        if refusal:
+            access_for(request.user).require(Action.EDIT, project)
         steps = nested_from_post(request.POST, "steps")
         raw_version = request.POST.get("version", "")
         try:
@@ -116,13 +123,14 @@ def process_edit(request, slug):
             messages.success(request, "Deployment process saved.")
             return redirect("project-process", slug=project.slug)
     context = _editor_context(project, steps, errors, process.version)
-    context["can_edit"] = can_edit
+    context["can_edit"] = not refusal
+    context["refusal"] = refusal
     return render(request, "releases/process.html", context, status=400 if errors else 200)
 
 
 @login_required
 def process_preview_page(request, slug):
-    project = get_object_or_404(Project, slug=slug)
+    project = project_visible(request.user, slug)
     environments = list(environment_list())
     env_slug = request.GET.get("environment") or (environments[0].slug if environments else "")
     environment = next((e for e in environments if e.slug == env_slug), None)
@@ -132,6 +140,7 @@ def process_preview_page(request, slug):
         context["problem"] = f"No environment '{env_slug}'."
         status = 404
     elif environment is not None:
+        process_preview_require(request.user, project, environment)
         try:
             preview = process_preview(project=project, environment=environment)
         except RegistryError as exc:

@@ -10,7 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from deployserver.web.pages import confirm_delete, form_page, write_permission
+from deployserver.core.access import Action, access_for
+from deployserver.web.pages import admin_page, confirm_delete, form_page
 
 from .. import selectors, services
 from ..forms.projects import ProjectForm
@@ -25,7 +26,7 @@ def _detail(project: Project):
 
 @login_required
 def project_list(request):
-    projects = selectors.project_list()
+    projects = access_for(request.user).projects(selectors.project_list())
     query = request.GET.get("q", "").strip()
     if query:
         projects = projects.filter(name__icontains=query)
@@ -42,7 +43,7 @@ def project_list(request):
     )
 
 
-@write_permission("releases.add_project")
+@admin_page
 def project_create(request):
     form = ProjectForm(request.POST or None, default_lifecycle=selectors.lifecycle_default_get())
     return form_page(
@@ -56,9 +57,9 @@ def project_create(request):
     )
 
 
-@write_permission("releases.change_project")
+@login_required
 def project_edit(request, slug):
-    project = get_object_or_404(Project, slug=slug)
+    project = selectors.project_for(request, slug, Action.EDIT)
     form = ProjectForm(request.POST or None, project=project)
     return form_page(
         request,
@@ -74,7 +75,7 @@ def project_edit(request, slug):
     )
 
 
-@write_permission("releases.delete_project")
+@admin_page
 def project_delete(request, slug):
     project = get_object_or_404(Project, slug=slug)
     return confirm_delete(

@@ -6,14 +6,22 @@ input names they concern (``variables[2].name``).
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
 
+from deployserver.core.access import AccessDenied, Action
 from deployserver.core.models import AwsAccount
 
-from ..models import Project, Variable
-from ..selectors import environment_list
-from ..variables import VariableInput, VariablesConflict, variable_rows, variable_set_replace
+from ..models import Variable
+from ..selectors import environment_list, project_visible
+from ..variables import (
+    VariableInput,
+    VariablesConflict,
+    variable_rows,
+    variable_set_replace,
+    variables_edit_refusal,
+    variables_restricted,
+)
 
 
 def _rows_from_post(post) -> list[dict]:
@@ -40,14 +48,14 @@ def _rows_from_post(post) -> list[dict]:
 
 @login_required
 def variables_edit(request, slug):
-    project = get_object_or_404(Project, slug=slug)
-    can_edit = request.user.has_perm("releases.change_variable")
+    project = project_visible(request.user, slug)
+    refusal = variables_edit_refusal(request.user, project)
     errors: dict[str, list[str]] = {}
     status = 200
     version = project.variables_version
     if request.method == "POST":
-        if not can_edit:
-            raise PermissionDenied
+        if refusal:
+            raise AccessDenied(refusal, user=request.user, action=Action.EDIT, project=project)
         rows = _rows_from_post(request.POST)
         raw_version = request.POST.get("version", "")
         try:
@@ -67,7 +75,7 @@ def variables_edit(request, slug):
             messages.success(request, f"Saved {len(rows)} variable{'s' if len(rows) != 1 else ''}.")
             return redirect("project-variables", slug=project.slug)
     else:
-        rows = variable_rows(project)
+        rows = variable_rows(project, variables_restricted(request.user, project))
     for index, row in enumerate(rows):
         row["index"] = index
         row["errors"] = {
@@ -86,7 +94,8 @@ def variables_edit(request, slug):
             "types": Variable.Type.choices,
             "set_errors": errors.get("variables", []),
             "has_errors": bool(errors),
-            "can_edit": can_edit,
+            "can_edit": not refusal,
+            "refusal": refusal,
             "version": version,
         },
         status=status,

@@ -16,6 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from deployments.models import Deployment, LogLine
+from deployserver.core.models import Team
 from deployserver.core.services import api_key_create, aws_account_create
 from deployserver.web.csp import DEFAULT_POLICY, build_policy, merge_policy
 from tests.conftest import ROOT
@@ -118,6 +119,7 @@ def seeded(db, admin_user):
         region="eu-west-1",
     )
     key, _ = api_key_create(user=admin_user, name="ci <b>pipeline</b>")
+    team = Team.objects.create(name="Developers <b>")
     return {
         "slug": project.slug,
         "channel_slug": "hotfix",
@@ -127,6 +129,7 @@ def seeded(db, admin_user):
             "library/feeds/": feed.pk,
             "releases/": release.pk,
             "deployments/": deployment.pk,
+            "teams/": team.pk,
         },
         "env_slug": prod.slug,
         "lifecycle_slug": lifecycle.slug,
@@ -147,6 +150,7 @@ def concrete(route: str, seeded: dict) -> str:
     url = route.replace("<slug:slug>", slug)
     url = url.replace("<slug:channel_slug>", seeded["channel_slug"])
     url = url.replace("<path:package_id>", seeded["package_id"])
+    url = url.replace("<str:username>", "admin")
     if pk is not None:
         url = url.replace("<int:pk>", str(pk))
     assert "<" not in url, f"no sample value for {route}"

@@ -86,6 +86,7 @@ def test_rows_left_out_are_deleted_and_ids_keep_rows(project, envs, admin_user):
         "type": "text",
         "value": "3",
         "environments": ["prod"],
+        "restricted": False,
     }
     assert not Variable.objects.filter(pk=a["id"]).exists()
 
