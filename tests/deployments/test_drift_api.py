@@ -91,7 +91,9 @@ def test_signed_out_is_refused_and_a_viewer_may_read_but_not_check(api_client, v
     assert viewer_client.get("/api/drift/").status_code == 200
     refused = viewer_client.post("/api/drift/check/")
     assert refused.status_code == 403
-    assert refused.json()["detail"] == "You may not run drift checks."
+    assert refused.json()["detail"] == (
+        "This needs the admin role over every project and environment."
+    )
 
 
 def queries(client, url: str) -> int:

@@ -12,6 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from deployserver.core.audit import audit_record
 from deployserver.core.models import Grant, Team
 from deployserver.core.services import api_key_create
+from notifications.models import Delivery, Webhook
 from releases.models import Environment, Lifecycle
 from tests.factories import (
     AwsAccountFactory,
@@ -21,10 +22,19 @@ from tests.factories import (
     ReleaseFactory,
     UserFactory,
 )
+from triggers.models import Trigger
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = {"healthz", "api-schema", "api-docs", "login", "logout", "api:api-root"}
+PUBLIC = {
+    "healthz",
+    "api-schema",
+    "api-docs",
+    "login",
+    "logout",
+    "api:api-root",
+    "registry-hook",  # its token authenticates: tests/triggers
+}
 # Signed in: answers about what the caller may see (lists are filtered).
 OWN = {
     "dashboard",
@@ -39,6 +49,7 @@ OWN = {
     "api:deployment-list",
     "api:project-list",
     "projects",
+    "drift-api",
 }
 ADMIN = {
     "accounts",
@@ -66,8 +77,26 @@ ADMIN = {
     "feed-create",
     "feed-edit",
     "feed-delete",
+    "webhooks",
+    "webhook-create",
+    "webhook-edit",
+    "webhook-delete",
+    "webhook-deliveries",
+    "api:webhook-list",
+    "api:webhook-detail",
+    "api:webhook-deliveries",
+    "api:webhook-delivery-detail",
 }
-ADMIN_POST = {"account-check", "feed-test", "api:account-test", "api:feed-test"}
+ADMIN_POST = {
+    "account-check",
+    "feed-test",
+    "api:account-test",
+    "api:feed-test",
+    "feed-hook-rotate",
+    "webhook-delivery-redeliver",
+    "api:webhook-delivery-redeliver",
+    "drift-check-api",  # one project × environment needs the deployer role there: tests/deployments
+}
 # Shared by every project: read by anyone holding a grant, written by administrators.
 GRANTED = {
     "environments",
@@ -115,6 +144,9 @@ PROJECT_READ = {
     "deployment-log-raw",
     "api:deployment-detail",
     "api:deployment-log",
+    "project-triggers",
+    "project-triggers-api",
+    "project-trigger-api",
 }
 # Shows an environment's values: the deployer role there (``?environment=``).
 PROJECT_ENVIRONMENT = {
@@ -128,6 +160,9 @@ PROJECT_EDIT = {
     "project-channel-create",
     "project-channel-edit",
     "project-channel-delete",
+    "project-trigger-create",
+    "project-trigger-edit",
+    "project-trigger-delete",
 }
 PROJECT_RELEASE = {"project-release-create", "project-release-packages"}
 # Writes (POST) on one project's release or deployment.
@@ -199,10 +234,12 @@ def world(dev_test_prod, standard_lifecycle, admin_user):
         deployment = DeploymentFactory(release=release, environment=dev)
         DeploymentFactory(release=release, environment=test)
         event = audit_record(user=None, action="other", obj=project, summary="Checked")
+        trigger = Trigger.objects.create(project=project, name="New images")
         ids[project.slug] = {
             "release": release.pk,
             "deployment": deployment.pk,
             "audit": event.pk,
+            "trigger": trigger.pk,
         }
     deployer = UserFactory(username="dev-deployer")
     nobody = UserFactory(username="nobody")
@@ -223,7 +260,13 @@ def world(dev_test_prod, standard_lifecycle, admin_user):
     account = AwsAccountFactory(name="Sandbox", slug="sandbox")
     feed = DockerFeedFactory(name="Hub", slug="hub")
     key, _ = api_key_create(user=admin_user, name="admin's")
+    webhook = Webhook.objects.create(
+        name="Chat", url="https://chat.example.org/hook", events=["deployment.failed"]
+    )
+    delivery = Delivery.objects.create(webhook=webhook, event_name="deployment.failed", body="{}")
     return {
+        "webhook": webhook.pk,
+        "delivery": delivery.pk,
         "ids": ids,
         "account": account.pk,
         "key": key.pk,
@@ -255,7 +298,13 @@ def sample(name: str, kwargs: list[str], world: dict, project: str) -> str:
         elif key == "username":
             values[key] = "dev-deployer"
         elif key == "pk":
-            if "release" in name:
+            if "trigger" in name:
+                values[key] = world["ids"][project]["trigger"]
+            elif "delivery" in name:
+                values[key] = world["delivery"]
+            elif "webhook" in name:
+                values[key] = world["webhook"]
+            elif "release" in name:
                 values[key] = world["ids"][project]["release"]
             elif "deployment" in name:
                 values[key] = world["ids"][project]["deployment"]
@@ -317,7 +366,7 @@ def test_every_endpoint_answers_each_role_as_specified(client, world, who, proje
     client.force_login(world[who])
     problems = []
     for name, kwargs in patterns():
-        if name in ("logout", "api:api-root", "api-docs", "api-schema"):
+        if name in ("logout", "api:api-root", "api-docs", "api-schema", "registry-hook"):
             continue
         if (who == "admin" and name in ADMIN_POST) or (
             who != "nobody" and name in GRANTED_REGISTRY
