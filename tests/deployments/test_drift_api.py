@@ -156,3 +156,33 @@ def test_redeploy_to_restore_queues_the_same_release_again(admin_client, standar
         row.environment_id,
         "redeploy",
     )
+
+
+def test_a_deployer_checks_and_reads_only_the_projects_and_environments_of_their_grants(
+    client, standard_lifecycle, envs
+):
+    from deployserver.core.models import Grant, Team
+    from tests.factories import UserFactory
+
+    mine, other = drift_rows(standard_lifecycle, envs, 2)[::3][:2]
+    dev, prod = envs[0], envs[-1]
+    deployer = UserFactory(username="dev-deployer")
+    deployer.save()  # keeps the password the factory set, so the session stays valid
+    team = Team.objects.create(name="Developers")
+    team.members.add(deployer)
+    grant = Grant.objects.create(team=team, role="deployer", all_projects=False,
+                                 all_environments=False)  # fmt: skip
+    grant.projects.set([mine.project])
+    grant.environments.set([dev])
+    client.force_login(deployer)
+
+    response = client.get("/api/drift/")
+    assert response.status_code == 200, response.content
+    listed = response.json()["results"]
+    assert {(r["project"], r["environment"]) for r in listed} == {(mine.project.slug, "dev")}
+    check = {"project": mine.project.slug, "environment": "dev"}
+    assert client.post("/api/drift/check/", check).status_code == 200
+    refused = client.post("/api/drift/check/", {**check, "environment": prod.slug})
+    assert refused.status_code == 403
+    assert "Prod" in refused.json()["detail"]
+    assert client.post("/api/drift/check/").status_code == 403  # every project: administrators
