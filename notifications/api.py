@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -132,6 +131,6 @@ class DeliveryViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=None, responses={201: DeliverySerializer})
     @action(detail=True, methods=["post"])
     def redeliver(self, request, pk=None):
-        delivery = get_object_or_404(self.get_queryset(), pk=pk)
+        delivery = self.get_object()  # an id that is not a number is 404, like any other
         copy = services.delivery_redeliver(delivery=delivery, user=request.user)
         return Response(DeliverySerializer(copy).data, status=status.HTTP_201_CREATED)

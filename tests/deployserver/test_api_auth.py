@@ -58,9 +58,15 @@ def test_the_walk_finds_the_api_endpoints():
         assert expected in paths
 
 
+# A registry's push hook authenticates by the secret token in its URL (tests/triggers): a wrong
+# token is 404, GET 405 — never a sign-in.
+TOKEN_AUTHENTICATED = ("/api/hooks/registry/",)
+
+
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_every_api_endpoint_answers_401_without_credentials(client, method):
-    answers = {path: getattr(client, method)(path).status_code for path in api_paths()}
+    paths = [p for p in api_paths() if not p.startswith(TOKEN_AUTHENTICATED)]
+    answers = {path: getattr(client, method)(path).status_code for path in paths}
     assert {p: s for p, s in answers.items() if s != 401} == {}
 
 

@@ -19,6 +19,7 @@ from deployments.models import Deployment, LogLine
 from deployserver.core.models import Team
 from deployserver.core.services import api_key_create, aws_account_create
 from deployserver.web.csp import DEFAULT_POLICY, build_policy, merge_policy
+from notifications.models import Delivery, Webhook
 from tests.conftest import ROOT
 from tests.factories import (
     ChannelFactory,
@@ -31,6 +32,7 @@ from tests.factories import (
     ProjectFactory,
     ReleaseFactory,
 )
+from triggers.models import Trigger
 
 POLICY = settings.CONTENT_SECURITY_POLICY
 SCRIPT_SRC = POLICY["script-src"]
@@ -120,7 +122,13 @@ def seeded(db, admin_user):
     )
     key, _ = api_key_create(user=admin_user, name="ci <b>pipeline</b>")
     team = Team.objects.create(name="Developers <b>")
+    trigger = Trigger.objects.create(project=project, name="New <b>images</b>")
+    webhook = Webhook.objects.create(
+        name="Chat <b>", url="https://chat.example.org/hook", events=["deployment.failed"]
+    )
+    Delivery.objects.create(webhook=webhook, event_name="deployment.failed", body="{}")
     return {
+        "trigger": trigger.pk,
         "slug": project.slug,
         "channel_slug": "hotfix",
         "package_id": "library/nginx",
@@ -130,6 +138,7 @@ def seeded(db, admin_user):
             "releases/": release.pk,
             "deployments/": deployment.pk,
             "teams/": team.pk,
+            "settings/webhooks/": webhook.pk,
         },
         "env_slug": prod.slug,
         "lifecycle_slug": lifecycle.slug,
@@ -147,6 +156,8 @@ def concrete(route: str, seeded: dict) -> str:
     else:
         slug = seeded["slug"]
     pk = next((v for k, v in seeded["ids"].items() if route.startswith(k)), None)
+    if "/triggers/" in route:
+        pk = seeded["trigger"]
     url = route.replace("<slug:slug>", slug)
     url = url.replace("<slug:channel_slug>", seeded["channel_slug"])
     url = url.replace("<path:package_id>", seeded["package_id"])
