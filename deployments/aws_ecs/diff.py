@@ -267,7 +267,7 @@ def release_diff(release, environment) -> dict:
     from releases.substitution import SubstitutionError
     from releases.variables import secrets_to_mask, variables_resolve
 
-    from .runner import _ecs_for, plan_values, step_packages
+    from .runner import ecs_for, plan_values, step_packages
     from .step import ECS_DEPLOY
 
     specs = release_variable_specs(release)
@@ -297,7 +297,7 @@ def release_diff(release, environment) -> dict:
             steps.append(item)
             continue
         try:
-            ecs = _ecs_for(account, plan.region)
+            ecs = ecs_for(account, plan.region)
             current, arn = current_fields(
                 ecs, cluster, service, cache_key=(account.pk, account.updated_at, plan.region)
             )

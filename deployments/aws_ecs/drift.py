@@ -25,7 +25,7 @@ from deployserver.core.models import AwsAccount
 from ..runners import CheckRound
 from .aws import call, describe_services, short_arn
 from .diff import change_text, changes_between, service_fields, task_definition_fields
-from .runner import _ecs_for
+from .runner import ecs_for
 
 IN_SYNC, DRIFTED, DEGRADED, MISSING, UNKNOWN = (
     "in_sync",
@@ -84,7 +84,7 @@ def services_observe(
                                                 "aws_account)."])  # fmt: skip
             continue
         try:
-            ecs = _ecs_for(account, region)
+            ecs = ecs_for(account, region)
             described, calls = describe_services(ecs, cluster, [t.service for t in members])
             round_.count("DescribeServices", calls)
         except AwsError as exc:

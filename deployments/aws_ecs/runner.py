@@ -50,7 +50,7 @@ ecs_client = client
 clock = time.time
 
 
-def _ecs_for(account: AwsAccount, region: str):
+def ecs_for(account: AwsAccount, region: str):
     # Tests swap ``ecs_client``; the cache keys on the factory, so they get their own client.
     return cached_client(account, "ecs", region, factory=ecs_client)
 
@@ -172,7 +172,7 @@ def _plan(run: DeploymentRun, step: dict) -> EcsPlan:
     return plan
 
 
-def _account(slug: str) -> AwsAccount:
+def account_for(slug: str) -> AwsAccount:
     account = AwsAccount.objects.filter(slug=slug).first()
     if account is None:
         raise StepFailed(f"No AWS account '{slug}' (step property aws_account).")
@@ -181,8 +181,8 @@ def _account(slug: str) -> AwsAccount:
 
 def _connect(run: DeploymentRun, plan: EcsPlan):
     """The ECS client of the step's AWS account and region."""
-    account = _account(plan.aws_account)
-    ecs = _ecs_for(account, plan.region)
+    account = account_for(plan.aws_account)
+    ecs = ecs_for(account, plan.region)
     cluster = plan.update_service["cluster"]
     run.log.info(f"AWS account {account.name}, region {plan.region}, cluster {cluster}.")
     return ecs
@@ -272,7 +272,7 @@ def check_ecs_rollouts(items: Sequence[Item], round_: CheckRound) -> list[Check]
             for i in indexes:
                 checks[i] = Check(failed=f"No AWS account '{slug}' (step property aws_account).")
             continue
-        ecs = _ecs_for(account, region)
+        ecs = ecs_for(account, region)
         names = [items[i][2]["watcher"]["service"] for i in indexes]
         try:
             described, calls = describe_services(ecs, cluster, names)
@@ -286,7 +286,7 @@ def check_ecs_rollouts(items: Sequence[Item], round_: CheckRound) -> list[Check]
             try:
                 checks[i] = _check_one(run, ecs, wait, described, error, round_)
             except AwsError as exc:
-                checks[i] = _unreadable_until(run, wait, exc)
+                checks[i] = unreadable_until(run, wait, exc)
     return [c if c is not None else Check(failed="Not checked.") for c in checks]
 
 
@@ -297,7 +297,7 @@ def _check_one(run, ecs, wait: dict, described: dict, error, round_: CheckRound)
         progress=run.progress if wait["kind"] == "rollout" else None,
     )
     if error is not None:
-        return _unreadable_until(run, wait, error)
+        return unreadable_until(run, wait, error)
     service = described.get(watcher.service)
     result = watcher.observe(ecs, service, clock())
     for name, count in watcher.calls.items():
@@ -326,7 +326,7 @@ def _check_one(run, ecs, wait: dict, described: dict, error, round_: CheckRound)
     return Check(failed=result.reason)
 
 
-def _unreadable_until(run, wait: dict, exc: Exception) -> Check:
+def unreadable_until(run, wait: dict, exc: Exception) -> Check:
     """A check that could not read what it follows: say so, and try again next time (until the
     deadline: what nobody can see is declared neither a success nor a failure before then)."""
     what = "task" if wait.get("kind") == "task" else "rollout"

@@ -37,8 +37,8 @@ def run_task_step(run: DeploymentRun, step: dict) -> dict | None:
     plan: TaskPlan = ECS_RUN_TASK.build_plan(
         step.get("properties") or {}, ecs.step_values(run, packages), packages
     )
-    account = ecs._account(plan.aws_account)
-    client = ecs._ecs_for(account, plan.region)
+    account = ecs.account_for(plan.aws_account)
+    client = ecs.ecs_for(account, plan.region)
     cluster = plan.run_task["cluster"]
     run.log.info(f"AWS account {account.name}, region {plan.region}, cluster {cluster}.")
     mine = dict((run.outputs.get("steps") or {}).get(step["name"]) or {})
@@ -103,12 +103,12 @@ def check_tasks(items: Sequence[Item], round_: CheckRound) -> list[Check]:
     for (slug, region, cluster), indexes in groups.items():
         round_.groups += 1
         try:
-            client = ecs._ecs_for(ecs._account(slug), region)
+            client = ecs.ecs_for(ecs.account_for(slug), region)
             found, calls = describe_tasks(client, cluster, [items[i][2]["task"] for i in indexes])
             round_.count("DescribeTasks", calls)
         except (AwsError, StepFailed) as exc:
             for i in indexes:
-                checks[i] = ecs._unreadable_until(items[i][0], items[i][2], exc)
+                checks[i] = ecs.unreadable_until(items[i][0], items[i][2], exc)
             continue
         for i in indexes:
             run, _, wait = items[i]
@@ -164,7 +164,7 @@ def cancel_task(run: DeploymentRun, step: dict, wait: dict) -> str:
     name = short_arn(wait["task"])
     who = run.deployment.cancel_requested_by or "someone"
     try:
-        client = ecs._ecs_for(ecs._account(wait["account"]), wait["region"])
+        client = ecs.ecs_for(ecs.account_for(wait["account"]), wait["region"])
         stop_task(client, wait["cluster"], wait["task"], f"Cancelled by {who} in deployserver")
     except (AwsError, StepFailed) as exc:
         return f"while its task {name} ran; stopping the task failed: {exc}"
