@@ -63,6 +63,7 @@ from releases.variables import secrets_to_mask, variables_resolve
 from .enqueue import broker_connection, check_soon, enqueue, enqueue_after_commit
 from .events import deployment_event
 from .exceptions import DeploymentCancelled, DeploymentLost, StepFailed
+from .insights import insights_record
 from .logs import LogWriter, log_append
 from .models import Deployment, LogLine
 from .runners import Check, CheckRound, runner_for
@@ -387,18 +388,21 @@ class DeploymentRun:
 
     def _finish(self, state: str, error: str) -> str:
         d = self.deployment
+        finished_at = timezone.now()
         with transaction.atomic():
             ended = Deployment.objects.filter(pk=d.pk, state=Deployment.State.EXECUTING).update(
                 state=state,
                 phase=Deployment.Phase.NONE,
                 next_check_at=None,
                 cursor={"step": self.cursor.get("step", 0)},
-                finished_at=timezone.now(),
+                finished_at=finished_at,
                 error=error[:5000],
                 outputs=self.outputs,
             )
             if not ended:
                 return Deployment.objects.values_list("state", flat=True).get(pk=d.pk)
+            d.state, d.finished_at = state, finished_at
+            insights_record(d)
             deployment_kick(project_id=d.project_id, environment_id=d.environment_id)
             deployment_event(d.pk)  # its end, in the same transaction (the outbox)
         if state == Deployment.State.SUCCESS:
@@ -579,6 +583,8 @@ def deployment_reap() -> list[int]:
             )
             if not ended:
                 continue
+            deployment.state, deployment.finished_at = Deployment.State.FAILED, now
+            insights_record(deployment)
             log_append(deployment, LogLine.Level.ERROR, message)
             deployment_event(deployment.pk)
             deployment_kick(

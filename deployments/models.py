@@ -76,6 +76,12 @@ class Deployment(models.Model):
     cursor = models.JSONField(default=dict, blank=True)
     progress_running = models.PositiveIntegerField(default=0)
     progress_desired = models.PositiveIntegerField(default=0)
+    # Kept by the insights when it ends (deployments.insights.record): on a release's first
+    # success in the environment, seconds since the release was created; on a failure that opened
+    # an outage, that it did and the seconds until the next success there (empty until then).
+    lead_seconds = models.FloatField(null=True, blank=True, editable=False)
+    opens_outage = models.BooleanField(default=False, db_default=False, editable=False)
+    recovery_seconds = models.FloatField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -86,7 +92,8 @@ class Deployment(models.Model):
             models.Index(fields=["state", "phase", "next_check_at"], name="deployment_due"),
             # The insights: deployments that finished in a period, across projects or in one
             # (covering what the figures read of them), a project × environment's previous and
-            # next deployment, the failures that were rolled back, a release's first success.
+            # next deployment, the failures that were rolled back, a release's first success, the
+            # lead times and the outages of a period.
             models.Index(
                 fields=["environment", "state", "finished_at"],
                 include=["project", "release", "id"],
@@ -106,6 +113,18 @@ class Deployment(models.Model):
                 fields=["release", "environment", "finished_at"],
                 condition=models.Q(state="success"),
                 name="deployment_first_success",
+            ),
+            models.Index(
+                fields=["environment", "finished_at"],
+                include=["project", "lead_seconds"],
+                condition=models.Q(lead_seconds__isnull=False),
+                name="deployment_lead",
+            ),
+            models.Index(
+                fields=["environment", "finished_at"],
+                include=["project", "recovery_seconds"],
+                condition=models.Q(opens_outage=True),
+                name="deployment_outage",
             ),
         ]
 

@@ -11,6 +11,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from deployments.insights import insights_record
 from deployments.models import Deployment
 from deployserver.core.models import AwsAccount
 from feeds.models import Feed
@@ -144,6 +145,21 @@ def make_lifecycle(name: str, phases: list[dict]):
     return lifecycle
 
 
+def make_dev_test_prod() -> dict:
+    """Environments Dev, Test and Prod, in that order, by slug."""
+    return {
+        slug: EnvironmentFactory(name=slug.title(), slug=slug, sort_order=i)
+        for i, slug in enumerate(("dev", "test", "prod"))
+    }
+
+
+def make_standard_lifecycle(environments: dict):
+    """Dev, then Test, then Prod: one required phase each."""
+    return make_lifecycle(
+        "Standard", [{"name": e.name, "envs": [e]} for e in environments.values()]
+    )
+
+
 # Releases: channels, releases ------------------------------------------------------------------
 
 
@@ -248,10 +264,17 @@ def ecs_step(feed, **overrides) -> dict:
 class DeploymentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Deployment
+        skip_postgeneration_save = True
 
     release = factory.SubFactory(ReleaseFactory)
     project = factory.SelfAttribute("release.project")
     state = Deployment.State.SUCCESS
+
+    @factory.post_generation
+    def kept_figures(deployment, create, extracted, **kwargs):
+        """A finished one keeps what the insights keep, as when a deployment ends."""
+        if create:
+            insights_record(deployment)
 
 
 def release_at(project, version: str, created_at, **fields):

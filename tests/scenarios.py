@@ -30,7 +30,8 @@ from tests.factories import (
     PhaseFactory,
     ProjectFactory,
     ecs_step,
-    make_lifecycle,
+    make_dev_test_prod,
+    make_standard_lifecycle,
 )
 from tests.feeds.registry_kit import RegistryBinaryMissing, ecr_manifest, start_registry
 
@@ -136,19 +137,13 @@ def release_train(dev_prod):
 @pytest.fixture
 def dev_test_prod(db):
     """Environments Dev, Test and Prod, in that order, by slug."""
-    return {
-        slug: EnvironmentFactory(name=slug.title(), slug=slug, sort_order=i)
-        for i, slug in enumerate(("dev", "test", "prod"))
-    }
+    return make_dev_test_prod()
 
 
 @pytest.fixture
 def standard_lifecycle(dev_test_prod):
     """Dev, then Test, then Prod: one required phase each."""
-    return make_lifecycle(
-        "Standard",
-        [{"name": e.name, "envs": [e]} for e in dev_test_prod.values()],
-    )
+    return make_standard_lifecycle(dev_test_prod)
 
 
 # The release scenario: hello-color in ECR on moto, a project deploying it ----------------------

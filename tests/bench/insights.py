@@ -8,7 +8,10 @@
   page and its live grid.
 
 Rows are made by PostgreSQL itself (``INSERT … SELECT … generate_series``) in a throwaway
-database (``<name>_bench``, created, migrated and dropped)::
+database (``<name>_bench``, created, migrated and dropped), then what each deployment keeps for
+the insights is computed for the whole history as the migration that added it does (timed: what
+upgrading an installation of that size costs), and the cost of keeping it when one deployment
+ends is timed too::
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/overview \
         .venv/bin/python tests/bench/insights.py
@@ -98,14 +101,15 @@ def seed(user) -> None:
             """
             INSERT INTO deployments_deployment (release_id, project_id, environment_id, state,
                 trigger, created_at, started_at, finished_at, error, outputs,
-                cancel_requested_by, worker, phase, cursor, progress_running, progress_desired)
+                cancel_requested_by, worker, phase, cursor, progress_running, progress_desired,
+                review_comment)
             SELECT r.id, r.project_id, e.id, s.state, 'manual', d.at, d.at,
                 d.at + interval '3 minutes',
                 CASE WHEN s.state = 'success' THEN ''
                      WHEN e.slug = 'prod' AND r.id %% 20 = 0
                          THEN 'Tasks stopped. Rolled back to web:1.'
                      ELSE 'Tasks stopped.' END,
-                '{}', '', '', '', '{}', 0, 0
+                '{}', '', '', '', '{}', 0, 0, ''
             FROM releases_release r
             JOIN releases_project p ON p.id = r.project_id AND p.lifecycle_id = %s
             CROSS JOIN releases_environment e
@@ -152,8 +156,50 @@ def seed(user) -> None:
         for i, r in enumerate(wide_releases)
         for j, env in enumerate(envs)
     )
+
+
+def rebuild() -> float:
+    """What the migration does on upgrade: keep the figures of the whole history (seconds)."""
+    from deployments.insights import insights_rebuild
+
+    started = time.perf_counter()
+    insights_rebuild()
+    took = time.perf_counter() - started
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
+    return took
+
+
+def recording() -> tuple[float, int]:
+    """Median ms and queries of keeping the figures when a deployment ends (in its transaction):
+    a failure, then the success that recovers it, in one project × environment of the history."""
+    from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from deployments.insights import insights_record
+    from deployments.models import Deployment
+
+    latest = Deployment.objects.filter(project__slug="service-042", environment__slug="prod")
+    base = latest.latest("finished_at")
+    timings, queries = [], 0
+    for _ in range(RUNS):
+        with transaction.atomic():
+            for state in (Deployment.State.FAILED, Deployment.State.SUCCESS):
+                ended = Deployment.objects.create(
+                    release=base.release,
+                    project=base.project,
+                    environment=base.environment,
+                    state=state,
+                    finished_at=timezone.now(),
+                )
+                with CaptureQueriesContext(connection) as captured:
+                    started = time.perf_counter()
+                    insights_record(ended)
+                    timings.append((time.perf_counter() - started) * 1000)
+                queries = max(queries, len(captured))
+            transaction.set_rollback(True)
+    timings.sort()
+    return timings[len(timings) // 2], queries
 
 
 def main() -> None:
@@ -173,14 +219,22 @@ def main() -> None:
         page.force_login(user)
         started = time.perf_counter()
         seed(user)
+        seeded = time.perf_counter() - started
+        rebuilt = rebuild()
         count = Deployment.objects.count()
         load = os.getloadavg()[0]
         print(
             f"deployserver insights benchmark: {RUNS} timed requests per line, PostgreSQL "
             f"{connection.pg_version // 10000}, in-process test client "
-            f"(seeded {count:,} deployments in {time.perf_counter() - started:.0f} s; "
+            f"(seeded {count:,} deployments in {seeded:.0f} s; "
             f"load average {load:.1f} on {os.cpu_count()} CPUs)"
         )
+        print(
+            f"\nKept figures: computed for the {count:,} deployments (the upgrade's migration) in "
+            f"{rebuilt:.1f} s"
+        )
+        median, queries = recording()
+        print(f"  when a deployment ends: median {median:.1f} ms, {queries} queries")
         print(f"\nInsights: {PROJECTS} projects, {count:,} deployments over two years, Prod")
         for label, url in (
             ("API  all projects, 30 days", "/api/insights/?days=30"),

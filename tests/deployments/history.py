@@ -1,8 +1,14 @@
 """A known deployment history with fixed times, for the insights' tests and screenshots."""
 
+from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
+from django.utils import timezone
+
+from deployments import insights as module
+from deployments.insights import insights
 from deployments.models import Deployment
+from releases.models import Environment, Project
 from tests.factories import ProjectFactory, deployed_at, release_at
 
 NOW = datetime(2024, 6, 30, 12, 0, tzinfo=UTC)  # a Sunday
@@ -71,3 +77,74 @@ def build_history(dev_test_prod, standard_lifecycle, *, weeks_later: int = 0) ->
     deployed_at(s1, dev, FAILED, at(6, 29, 3))
     deployed_at(s1, prod, OK, at(6, 29, 6))
     return {"shop": shop, "search": search, "dev": dev, "prod": prod}
+
+
+def build_edges(history: dict) -> dict:
+    """Besides the history: Edge, in Prod, with what the window's edges make hard to see.
+
+    - 3.0.0, created 20 Apr (before the 30-day window and the one before it), first succeeds on
+      2 Jun (in the window): lead time 43 days.
+    - 3.0.1 succeeds twice at the same instant (14 Jun 09:00): one lead time, 9 h.
+    - A failure on 27 Apr (before both periods) and another on 2 May 06:00 (previous period): the
+      second is not a new outage, the previous deployment failed.
+    - A failure on 18 Jun 10:00, a success at that same instant (not later: no recovery), then the
+      next success on 18 Jun 13:00: recovered in 3 h.
+    - A failure on 30 Jun 11:00, recovered only after the period ends (1 Jul 02:00): 15 h.
+    """
+    prod = history["prod"]
+    edge = ProjectFactory(name="Edge", slug="edge", lifecycle=history["shop"].lifecycle)
+    old = release_at(edge, "3.0.0", at(4, 20))
+    deployed_at(old, prod, FAILED, at(4, 27))
+    deployed_at(old, prod, FAILED, at(5, 2, 6))
+    deployed_at(old, prod, OK, at(6, 2))
+    twice = release_at(edge, "3.0.1", at(6, 14))
+    deployed_at(twice, prod, OK, at(6, 14, 9))
+    deployed_at(twice, prod, OK, at(6, 14, 9))
+    broken = release_at(edge, "3.0.2", at(6, 18))
+    deployed_at(broken, prod, FAILED, at(6, 18, 10))
+    deployed_at(twice, prod, OK, at(6, 18, 10))
+    deployed_at(twice, prod, OK, at(6, 18, 13))
+    late = release_at(edge, "3.0.3", at(6, 30))
+    deployed_at(late, prod, FAILED, at(6, 30, 11))
+    deployed_at(twice, prod, OK, at(7, 1, 2))
+    return {**history, "edge": edge}
+
+
+KEPT = ("lead_seconds", "opens_outage", "recovery_seconds")
+
+
+def kept() -> dict:
+    rows = Deployment.objects.order_by("pk").values_list("pk", *KEPT)
+    return {pk: values for pk, *values in rows}
+
+
+def every_figure() -> list[dict]:
+    """Every figure, per bucket too, of the history there is, seen from several time zones: as
+    JSON would carry them, durations to the millisecond."""
+    places = Deployment.objects.values("project", "environment")
+    environments = Environment.objects.filter(pk__in=places.values("environment")).order_by("slug")
+    projects = [None, *Project.objects.filter(pk__in=places.values("project")).order_by("slug")]
+    found = []
+    for zone in ("UTC", "America/New_York", "Asia/Kolkata"):
+        with timezone.override(zone):
+            for environment in environments:
+                for project in projects:
+                    for days in module.PERIODS:
+                        for now in (NOW, NOW - timedelta(days=9, hours=5)):
+                            figures = insights(
+                                environment=environment, project=project, days=days, now=now
+                            )
+                            found.append(_plain(asdict(figures)))
+    return found
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, float):
+        return round(value, 3)
+    if isinstance(value, int | str | None):
+        return value
+    return str(value)  # times, and the project and environment by name

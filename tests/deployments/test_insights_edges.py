@@ -1,16 +1,25 @@
 """The insights at the edges of their window: ties, outages that start or end outside it, releases
-older than it, another time zone. PostgreSQL computes the figures in one statement; the ORM path
-(SQLite's) must give the same figures from the same history."""
+older than it, another time zone. What each deployment keeps when it ends must be what a rebuild
+of the whole history gives, whatever order the history was written in."""
 
-from dataclasses import asdict
-from datetime import timedelta
+import random
+from io import StringIO
 
 import pytest
-from django.utils import timezone
+from django.core.management import call_command
 
-from deployments import insights as module
-from deployments.insights import insights
-from tests.deployments.history import FAILED, HOUR, NOW, OK, at
+from deployments.insights import insights, insights_rebuild
+from deployments.models import Deployment
+from tests.deployments.history import (
+    FAILED,
+    HOUR,
+    NOW,
+    OK,
+    at,
+    build_edges,
+    every_figure,
+    kept,
+)
 from tests.factories import ProjectFactory, deployed_at, release_at
 
 pytestmark = pytest.mark.django_db
@@ -18,34 +27,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def edges(history):
-    """Besides the history: Edge, in Prod, with what the window's edges make hard to see.
-
-    - 3.0.0, created 20 Apr (before the 30-day window and the one before it), first succeeds on
-      2 Jun (in the window): lead time 43 days.
-    - 3.0.1 succeeds twice at the same instant (14 Jun 09:00): one lead time, 9 h.
-    - A failure on 27 Apr (before both periods) and another on 2 May 06:00 (previous period): the
-      second is not a new outage, the previous deployment failed.
-    - A failure on 18 Jun 10:00, a success at that same instant (not later: no recovery), then the
-      next success on 18 Jun 13:00: recovered in 3 h.
-    - A failure on 30 Jun 11:00, recovered only after the period ends (1 Jul 02:00): 15 h.
-    """
-    prod = history["prod"]
-    edge = ProjectFactory(name="Edge", slug="edge", lifecycle=history["shop"].lifecycle)
-    old = release_at(edge, "3.0.0", at(4, 20))
-    deployed_at(old, prod, FAILED, at(4, 27))
-    deployed_at(old, prod, FAILED, at(5, 2, 6))
-    deployed_at(old, prod, OK, at(6, 2))
-    twice = release_at(edge, "3.0.1", at(6, 14))
-    deployed_at(twice, prod, OK, at(6, 14, 9))
-    deployed_at(twice, prod, OK, at(6, 14, 9))
-    broken = release_at(edge, "3.0.2", at(6, 18))
-    deployed_at(broken, prod, FAILED, at(6, 18, 10))
-    deployed_at(twice, prod, OK, at(6, 18, 10))
-    deployed_at(twice, prod, OK, at(6, 18, 13))
-    late = release_at(edge, "3.0.3", at(6, 30))
-    deployed_at(late, prod, FAILED, at(6, 30, 11))
-    deployed_at(twice, prod, OK, at(7, 1, 2))
-    return {**history, "edge": edge}
+    return build_edges(history)
 
 
 def test_the_edges_of_the_window(edges):
@@ -59,16 +41,44 @@ def test_the_edges_of_the_window(edges):
     assert (before.failed, before.outages, before.recovered) == (1, 0, 0)
 
 
-@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kolkata"])
-def test_one_statement_gives_what_the_orm_gives(edges, monkeypatch, zone):
-    sql = module._aggregate_sql
-    with timezone.override(zone):
-        for environment in (edges["prod"], edges["dev"]):
-            for project in (None, edges["shop"], edges["edge"]):
-                for days in module.PERIODS:
-                    for now in (NOW, NOW - timedelta(days=9, hours=5)):
-                        monkeypatch.setattr(module, "_aggregate_sql", sql)
-                        one = insights(environment=environment, project=project, days=days, now=now)
-                        monkeypatch.setattr(module, "_aggregate_sql", module._aggregate_orm)
-                        orm = insights(environment=environment, project=project, days=days, now=now)
-                        assert asdict(one) == asdict(orm), (environment, project, days, now)
+def test_what_each_end_kept_is_what_a_rebuild_of_the_history_gives(edges):
+    recorded, figures = kept(), every_figure()
+    assert any(lead for lead, _, _ in recorded.values())
+    assert any(opens for _, opens, _ in recorded.values())
+    Deployment.objects.update(lead_seconds=None, opens_outage=False, recovery_seconds=None)
+    insights_rebuild()
+    assert kept() == recorded
+    assert every_figure() == figures
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_history_written_out_of_order_keeps_what_one_written_in_order_keeps(
+    dev_test_prod, standard_lifecycle, seed
+):
+    """Ends written in a shuffled order (a late import, a clock skew): each end rewrites only its
+    neighbours, and the result is what the whole history gives."""
+    prod = dev_test_prod["prod"]
+    project = ProjectFactory(name="Shuffled", slug="shuffled", lifecycle=standard_lifecycle)
+    releases = [release_at(project, f"1.0.{n}", at(6, 1 + n)) for n in range(6)]
+    ends = [
+        (releases[n // 3], FAILED if n % 3 == 1 or n in (7, 8, 13) else OK, at(6, 2 + n // 3, n))
+        for n in range(18)
+    ]
+    ends.append((releases[2], OK, at(6, 4, 7)))  # a tie with an end of the same time
+    random.Random(seed).shuffle(ends)
+    for release, state, finished_at in ends:
+        deployed_at(release, prod, state, finished_at)
+    recorded = kept()
+    assert sum(opens for _, opens, _ in recorded.values()) >= 2
+    Deployment.objects.update(lead_seconds=None, opens_outage=False, recovery_seconds=None)
+    insights_rebuild()
+    assert kept() == recorded
+
+
+def test_the_rebuild_command_computes_what_the_ends_kept(edges):
+    recorded = kept()
+    Deployment.objects.update(lead_seconds=None, opens_outage=False, recovery_seconds=None)
+    out = StringIO()
+    call_command("insights_rebuild", stdout=out)
+    assert kept() == recorded
+    assert f"computed for {len(recorded)} deployments" in out.getvalue()

@@ -154,6 +154,7 @@ def test_reaper_fails_deployments_whose_worker_stopped_beating_and_starts_the_ne
     lost.refresh_from_db()
     alive.refresh_from_db()
     assert lost.state == Deployment.State.FAILED and lost.error.startswith("Worker lost")
+    assert lost.opens_outage  # the insights count it as the start of an outage
     assert lost.log_lines.get().level == LogLine.Level.ERROR
     assert alive.state == Deployment.State.EXECUTING
     assert enqueued == [waiting.pk]

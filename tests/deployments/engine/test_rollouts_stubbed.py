@@ -173,6 +173,8 @@ def test_rollout_that_completes_ends_success_with_outputs_and_progress(ecs, rele
     assert "ECS: has started 2 tasks" in log and "ECS: steady state" in log
     assert not any("old news" in t for t in log)
     assert d.started_at <= d.finished_at and d.error == ""
+    # Its end keeps the insights' figures: the release's first success in Dev has a lead time.
+    assert d.lead_seconds == pytest.approx((d.finished_at - release.created_at).total_seconds())
 
 
 def test_failed_rollout_ends_failed_with_awss_reason_and_restores_what_ran_before(ecs, release):
@@ -188,6 +190,7 @@ def test_failed_rollout_ends_failed_with_awss_reason_and_restores_what_ran_befor
     assert f"ECS reports the rollout FAILED: {reason}" in d.error
     assert d.error.endswith("Rolled back to hello-color-dev:4.")
     assert "Rolled back: service hello-color-dev runs hello-color-dev:4 again." in texts(d)
+    assert d.opens_outage and d.recovery_seconds is None  # an outage, not yet recovered
 
 
 def test_circuit_breaker_rollback_is_a_failure_and_is_not_rolled_back_twice(ecs, release):
