@@ -4,11 +4,9 @@ A deployment holds a worker only while AWS calls for it are in flight. Its steps
 turns (``deployments.runners``): a worker claims the deployment and runs steps until one has
 something to follow (a rollout); the deployment then *waits* (``phase='waiting'``, its
 ``cursor`` saying what it follows, ``next_check_at`` when to look) and the worker is free.
-*Check rounds* (``deployments_check``: sent for the time the next check is due, and by beat
-every few seconds) claim every due deployment, earliest first, with ``SKIP LOCKED`` — rounds on
-several workers share the work, never the same deployment — let each step type check all of its
-waits at once (one DescribeServices per 10 services of a cluster) and either put a deployment
-back to waiting or carry it on (next step, rollback, end) in the same round.
+*Check rounds* (``deployments.rounds``) read every due deployment together and carry each on
+(next step, rollback, end) with the same ``DeploymentRun``; beat's upkeep
+(``deployments.upkeep``) reaps deployments whose worker died and sends again lost queue messages.
 
 Rules kept here, whoever calls:
 
@@ -21,18 +19,12 @@ Rules kept here, whoever calls:
   One that must wait simply exits; whoever frees the slot (a finished run, the reaper) enqueues
   the next in line, so none is lost and the order is kept.
 - **A heartbeat** is written every few seconds by a ticker thread (which also flushes the log)
-  for every deployment a worker holds (``acting`` or ``checking``); the reaper
-  (``deployment_reap``, run by beat) fails one whose action's heartbeat went stale ("worker
-  lost": an action may have been half done), and hands a check whose round died back to the
-  waiting (a check only reads). A *waiting* deployment is never lost: it has no worker to lose,
-  and resumes at the next round after an outage (failing by wall clock if its timeout passed).
-- **Nothing is done twice**: a round claims a waiting deployment by a conditional UPDATE, so a
-  duplicated or redelivered round finds nothing to do; only a worker that took the deployment
-  (``acting``) registers or updates anything.
-- **No queued deployment is stranded**: the dispatcher (``deployment_dispatch``, run by beat)
-  sends again the run of a queue head whose message never reached the queue or may be lost.
+  for every deployment a worker holds (``acting`` or ``checking``), for the reaper to tell a
+  live worker from a dead one.
+- **Only a worker that took the deployment** (``acting``) registers or updates anything.
 - **Every end is recorded**: success, failure with a clear message (AWS's own for AWS errors),
-  cancellation naming who asked — nothing stays ``executing`` while its worker lives.
+  cancellation naming who asked — nothing stays ``executing`` while its worker lives — with the
+  figures the insights keep (``deployments.insights.record``) in the same transaction.
 """
 
 from __future__ import annotations
@@ -43,14 +35,13 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cached_property
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.core.cache import cache
 from django.db import close_old_connections, connection, transaction
-from django.db.models import Exists, Min, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from deployserver.core.aws import AwsError
@@ -60,24 +51,19 @@ from releases.steps import StepValidationError
 from releases.substitution import SubstitutionError
 from releases.variables import secrets_to_mask, variables_resolve
 
-from .enqueue import broker_connection, check_soon, enqueue, enqueue_after_commit
+from .enqueue import check_soon, enqueue_after_commit
 from .events import deployment_event
 from .exceptions import DeploymentCancelled, DeploymentLost, StepFailed
 from .insights import insights_record
-from .logs import LogWriter, log_append
-from .models import Deployment, LogLine
-from .runners import Check, CheckRound, runner_for
-from .selectors import LAST_ROUND_KEY
+from .logs import LogWriter
+from .models import Deployment
+from .runners import Check, runner_for
 from .services import deployment_auto_deploy
 
 logger = logging.getLogger(__name__)
 
 EXECUTING, WAITING = Deployment.State.EXECUTING, Deployment.Phase.WAITING
 ACTING, CHECKING = Deployment.Phase.ACTING, Deployment.Phase.CHECKING
-
-# A round takes at most this many due deployments; more due at once are left to the next round
-# (sent at once), so one round never holds a worker for long and several workers share a burst.
-ROUND_LIMIT = 250
 
 
 # Queue and mutex ------------------------------------------------------------------------------
@@ -426,209 +412,3 @@ def next_check_time(now: datetime) -> datetime:
 
 def _raise(exc: Exception):
     raise exc
-
-
-# Check rounds --------------------------------------------------------------------------------
-
-
-def _claim_due(worker: str, limit: int) -> list[int]:
-    """Take the due waiting deployments, earliest due first, that no other round has taken."""
-    now = timezone.now()
-    with transaction.atomic():
-        ids = list(
-            Deployment.objects.select_for_update(skip_locked=True)
-            .filter(state=EXECUTING, phase=WAITING, next_check_at__lte=now)
-            .order_by("next_check_at", "pk")
-            .values_list("pk", flat=True)[:limit]
-        )
-        if ids:
-            Deployment.objects.filter(pk__in=ids).update(
-                phase=CHECKING, heartbeat_at=now, worker=worker[:200]
-            )
-    return ids
-
-
-def deployments_check(*, worker: str = "", limit: int = ROUND_LIMIT) -> dict:
-    """One check round: every due waiting deployment (at most ``limit``), batched per step
-    type; then the next round is sent for when the next check is due. Returns its figures."""
-    started = time.monotonic()
-    ids = _claim_due(worker, limit)
-    figures = {"rollouts": len(ids), "calls": {}, "groups": 0}
-    if ids:
-        deployments = Deployment.objects.select_related(
-            "release", "release__project", "environment", "created_by"
-        ).filter(pk__in=ids)
-        runs = sorted(
-            (DeploymentRun(d, worker=worker) for d in deployments),
-            key=lambda r: (r.deployment.next_check_at, r.deployment.pk),
-        )
-        with Ticker(runs):
-            figures.update(_check_runs(runs))
-        figures["seconds"] = round(time.monotonic() - started, 3)
-        figures["at"] = timezone.now().isoformat()
-        logger.info(
-            "check round: %s rollouts in %s groups, AWS calls %s, %.2f s",
-            figures["rollouts"],
-            figures["groups"],
-            figures["calls"] or "none",
-            figures["seconds"],
-        )
-        try:
-            cache.set(LAST_ROUND_KEY, figures, timeout=3600)
-        except Exception:  # noqa: BLE001 - the figures are for operators; a round never fails on them
-            logger.warning("could not record the check round's figures", exc_info=True)
-    nxt = (
-        Deployment.objects.filter(state=EXECUTING, phase=WAITING)
-        .aggregate(due=Min("next_check_at"))
-        .get("due")
-    )
-    if nxt is not None:
-        check_soon(nxt)
-    return figures
-
-
-def _check_runs(runs: list[DeploymentRun]) -> dict:
-    by_type: dict[str, list] = {}
-    for run in runs:
-        index = run.cursor.get("step", 0)
-        steps = run.release.process_snapshot or []
-        step = steps[index] if index < len(steps) else {}
-        if run.deployment.cancel_requested_at is not None:
-            run.log.step = run._step_name(index)
-            run.cancel_waiting(runner_for(step.get("type")), step)
-            continue
-        by_type.setdefault(step.get("type") or "", []).append((run, step, run.cursor["wait"]))
-    calls: dict[str, int] = {}
-    groups = 0
-    for step_type, items in by_type.items():
-        runner = runner_for(step_type)
-        round_ = CheckRound()
-        try:
-            if runner is None or runner.check is None:
-                raise StepFailed(f"Step type '{step_type}' cannot be waited for.")
-            checks = runner.check(items, round_)
-        except Exception as exc:  # noqa: BLE001 - every end is recorded, never "executing"
-            logger.exception("check round of %s failed", step_type or "unknown steps")
-            checks = [Check(failed=f"Internal error: {type(exc).__name__}: {exc}")] * len(items)
-        for (run, _, _), check in zip(items, checks, strict=True):
-            _note_round(run, check, round_)
-            run.resume(check)
-        for name, count in round_.calls.items():
-            calls[name] = calls.get(name, 0) + count
-        groups += round_.groups
-    return {"calls": calls, "groups": groups}
-
-
-def _note_round(run: DeploymentRun, check: Check, round_: CheckRound) -> None:
-    """A verbose line when the AWS calls a check round costs change (not on every round)."""
-    described = round_.calls.get("DescribeServices", 0)
-    wait = check.wait if check.wait is not None else run.cursor.get("wait") or {}
-    if wait.get("round_calls") == described:
-        return
-    others = ", ".join(f"{k} {v}" for k, v in round_.calls.items() if k != "DescribeServices")
-    run.log.verbose(
-        f"Checked in a round of {described} DescribeServices call(s) for {round_.groups} "
-        f"cluster(s); other AWS calls this round: {others or 'none'}."
-    )
-    if check.wait is not None:
-        check.wait["round_calls"] = described
-
-
-# The reaper ----------------------------------------------------------------------------------
-
-
-def deployment_reap() -> list[int]:
-    """Fail deployments whose action's worker stopped beating, hand checks whose round died back
-    to the waiting, and start the next in line.
-
-    Returns the ids of the deployments marked "worker lost". A waiting deployment is never
-    reaped: nobody holds it. Queue heads whose message was lost are the dispatcher's
-    (``deployment_dispatch``).
-    """
-    now = timezone.now()
-    stale = now - timedelta(seconds=settings.DEPLOYSERVER_WORKER_LOST_SECONDS)
-    is_stale = Q(heartbeat_at__lt=stale) | Q(heartbeat_at__isnull=True, started_at__lt=stale)
-    # A check only reads: one whose round died is simply checked again.
-    released = Deployment.objects.filter(is_stale, state=EXECUTING, phase=CHECKING).update(
-        phase=WAITING, next_check_at=now
-    )
-    if released:
-        logger.warning("%s check(s) whose round stopped go back to the waiting", released)
-        check_soon(now)
-    lost = list(
-        Deployment.objects.filter(is_stale, state=EXECUTING).filter(
-            phase__in=[ACTING, Deployment.Phase.NONE]
-        )
-    )
-    reaped = []
-    for deployment in lost:
-        with transaction.atomic():
-            seen = deployment.heartbeat_at or deployment.started_at
-            message = (
-                f"Worker lost: {deployment.worker or 'the worker'} stopped sending its heartbeat "
-                f"(last at {seen:%H:%M:%S} UTC) in the middle of an action; the deployment was "
-                "marked failed. Check the ECS service before deploying again."
-            )
-            ended = Deployment.objects.filter(
-                pk=deployment.pk,
-                state=EXECUTING,
-                phase=deployment.phase,
-                heartbeat_at=deployment.heartbeat_at,
-            ).update(
-                state=Deployment.State.FAILED,
-                phase=Deployment.Phase.NONE,
-                next_check_at=None,
-                finished_at=now,
-                error=message,
-            )
-            if not ended:
-                continue
-            deployment.state, deployment.finished_at = Deployment.State.FAILED, now
-            insights_record(deployment)
-            log_append(deployment, LogLine.Level.ERROR, message)
-            deployment_event(deployment.pk)
-            deployment_kick(
-                project_id=deployment.project_id, environment_id=deployment.environment_id
-            )
-            reaped.append(deployment.pk)
-    return reaped
-
-
-# The dispatcher ------------------------------------------------------------------------------
-
-
-def deployment_dispatch() -> list[int]:
-    """Send again the run of each queue head whose message may have been lost; returns their ids.
-
-    A queue head is a queued deployment first in line for its project × environment, with none
-    of them executing (the claim's rule). It is sent again if no message is known to be in the
-    queue (``enqueued_at`` empty: the queue was unreachable when it was queued or freed) or the
-    last one went more than ``DEPLOYSERVER_REDISPATCH_SECONDS`` ago (a broker that lost its
-    messages, a worker killed holding one). A healthy queue thus gets at most one duplicate per
-    waiting head per that many seconds, and a duplicate is harmless: the claim is conditional.
-    """
-    resend_before = timezone.now() - timedelta(seconds=settings.DEPLOYSERVER_REDISPATCH_SECONDS)
-    cell = {"project_id": OuterRef("project_id"), "environment_id": OuterRef("environment_id")}
-    executing = Deployment.objects.filter(state=Deployment.State.EXECUTING, **cell)
-    earlier = Deployment.objects.filter(
-        state=Deployment.State.QUEUED, pk__lt=OuterRef("pk"), **cell
-    )
-    heads = list(
-        Deployment.objects.filter(state=Deployment.State.QUEUED)
-        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=resend_before))
-        .exclude(Exists(executing))
-        .exclude(Exists(earlier))
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    if not heads:
-        return []
-    sent = []
-    with broker_connection() as conn:
-        for pk in heads:
-            if enqueue(pk, connection=conn) is None:
-                break  # the queue is still unreachable: the next round tries again
-            sent.append(pk)
-    if sent:
-        logger.info("dispatched deployments %s again", ", ".join(map(str, sent)))
-    return sent

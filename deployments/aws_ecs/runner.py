@@ -6,7 +6,7 @@
 revision (recorded in the outputs *before* the service is touched, so a repeated run reuses it
 instead of registering a second one), update the service, and hand back a *wait*: what to follow.
 
-``check`` (the check rounds, see ``deployments.engine.deployments_check``): every due rollout at
+``check`` (the check rounds, see ``deployments.rounds.deployments_check``): every due rollout at
 once, one ``DescribeServices`` per 10 services of a cluster, each read by its ``RolloutWatcher``
 with AWS's semantics. On failure with rollback on, the service goes back to the revision that
 ran before this deployment — never "revision − 1" — and that rollout is followed the same way.

@@ -44,8 +44,9 @@ def deploy_all(releases) -> None:
     """Deploy each release to Dev with the engine, in this process (rounds batch the checks)."""
     from django.utils import timezone
 
-    from deployments.engine import deployment_execute, deployments_check
+    from deployments.engine import deployment_execute
     from deployments.models import Deployment
+    from deployments.rounds import deployments_check
     from releases.models import Environment
 
     dev = Environment.objects.get(slug="dev")

@@ -279,7 +279,8 @@ def test_a_deployment_nobody_approves_expires(approvals):
 
 
 def test_an_awaiting_deployment_neither_blocks_nor_is_claimed(approvals):
-    from deployments.engine import deployment_claim, deployment_dispatch  # noqa: PLC0415
+    from deployments.engine import deployment_claim  # noqa: PLC0415
+    from deployments.upkeep import deployment_dispatch  # noqa: PLC0415
 
     pk = (
         api_as(approvals["lead"])

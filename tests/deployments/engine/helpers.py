@@ -5,8 +5,9 @@ import time
 from django.conf import settings
 from django.utils import timezone
 
-from deployments.engine import deployment_execute, deployments_check
+from deployments.engine import deployment_execute
 from deployments.models import Deployment
+from deployments.rounds import deployments_check
 
 
 def run_until_finished(deployment_id: int, clock=None, timeout: float = 60.0) -> str:

@@ -7,7 +7,7 @@ import time
 import pytest
 from django.utils import timezone
 
-from deployments import engine
+from deployments import upkeep
 from deployments.enqueue import QUEUE_UNREACHABLE, broker_connection
 from deployments.models import Deployment
 from deployserver.celery import app
@@ -85,7 +85,7 @@ def test_broker_down_every_queueing_api_answers_json_at_once_and_the_row_stays_q
     assert created.status_code == 201, created.content
 
     # The dispatcher finds the queue still down: it sends nothing, and says nothing went.
-    assert engine.deployment_dispatch() == []
+    assert upkeep.deployment_dispatch() == []
     assert Deployment.objects.get(pk=promote.json()["id"]).enqueued_at is None
 
 
@@ -117,14 +117,14 @@ def test_the_dispatcher_sends_queue_heads_not_sent_and_not_twice_within_its_wind
     Deployment.objects.filter(pk=busy.pk).update(state=Deployment.State.EXECUTING)
     queued(second_release, "prod")  # behind an executing one: its turn comes when that ends
     try:
-        assert engine.deployment_dispatch() == [head.pk, elsewhere.pk]
+        assert upkeep.deployment_dispatch() == [head.pk, elsewhere.pk]
         head.refresh_from_db()
         assert head.enqueued_at is not None
         assert Deployment.objects.get(pk=behind.pk).enqueued_at is None
-        assert engine.deployment_dispatch() == []  # sent within the window: not again
+        assert upkeep.deployment_dispatch() == []  # sent within the window: not again
 
         settings.DEPLOYSERVER_REDISPATCH_SECONDS = 0  # the window passed: maybe lost, resend
-        assert engine.deployment_dispatch() == [head.pk, elsewhere.pk]
+        assert upkeep.deployment_dispatch() == [head.pk, elsewhere.pk]
     finally:
         purge_default_queue()
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from deployments.engine import deployment_reap
 from deployments.models import Deployment
 from deployments.services import deployment_cancel, deployment_create
+from deployments.upkeep import deployment_reap
 from deployserver.core.models import Event
 from releases.models import Environment
 

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from deployments import engine, enqueue
+from deployments import enqueue, upkeep
 from deployments.engine import DeploymentRun, deployment_claim, deployment_execute
 from deployments.models import Deployment, LogLine
 from deployments.runners import RUNNERS, StepRunner
@@ -150,7 +150,7 @@ def test_reaper_fails_deployments_whose_worker_stopped_beating_and_starts_the_ne
         - timedelta(seconds=settings.DEPLOYSERVER_WORKER_LOST_SECONDS + 1)
     )
 
-    assert engine.deployment_reap() == [lost.pk]
+    assert upkeep.deployment_reap() == [lost.pk]
     lost.refresh_from_db()
     alive.refresh_from_db()
     assert lost.state == Deployment.State.FAILED and lost.error.startswith("Worker lost")

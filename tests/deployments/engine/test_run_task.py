@@ -7,8 +7,9 @@ import time
 import pytest
 from django.utils import timezone
 
-from deployments.engine import deployment_execute, deployments_check
+from deployments.engine import deployment_execute
 from deployments.models import Deployment
+from deployments.rounds import deployments_check
 from deployments.services import deployment_cancel
 from deployserver.core.aws import client
 from deployserver.core.models import AwsAccount

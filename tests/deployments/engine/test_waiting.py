@@ -7,9 +7,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from deployments import engine
-from deployments.engine import deployment_execute, deployments_check
+from deployments import engine, rounds, upkeep
+from deployments.engine import deployment_execute
 from deployments.models import Deployment
+from deployments.rounds import deployments_check
 from releases.models import Environment
 from sandbox import rollouts
 
@@ -43,7 +44,7 @@ def test_a_waiting_deployment_is_never_reaped_however_old_its_heartbeat(waiting,
     long_ago = timezone.now() - timedelta(seconds=settings.DEPLOYSERVER_WORKER_LOST_SECONDS * 20)
     Deployment.objects.filter(pk=waiting.pk).update(heartbeat_at=long_ago)
 
-    assert engine.deployment_reap() == []
+    assert upkeep.deployment_reap() == []
     waiting.refresh_from_db()
     assert waiting.state == Deployment.State.EXECUTING and waiting.phase == WAITING
 
@@ -54,7 +55,7 @@ def test_a_check_whose_round_died_goes_back_to_the_waiting_not_to_failed(waiting
         phase=Deployment.Phase.CHECKING, heartbeat_at=long_ago
     )
 
-    assert engine.deployment_reap() == []
+    assert upkeep.deployment_reap() == []
     waiting.refresh_from_db()
     assert waiting.state == Deployment.State.EXECUTING and waiting.phase == WAITING
     assert waiting.next_check_at <= timezone.now()  # checked again at the next round
@@ -62,7 +63,7 @@ def test_a_check_whose_round_died_goes_back_to_the_waiting_not_to_failed(waiting
 
 def test_a_duplicated_round_finds_nothing_to_check(waiting):
     due(waiting)
-    assert engine._claim_due("celery@first", 10) == [waiting.pk]  # a first round holds it
+    assert rounds._claim_due("celery@first", 10) == [waiting.pk]  # a first round holds it
 
     assert deployments_check(worker="celery@second")["rollouts"] == 0
     waiting.refresh_from_db()
@@ -78,7 +79,7 @@ def test_rounds_take_the_earliest_due_first(waiting, release):
     Deployment.objects.filter(pk=other.pk).update(next_check_at=now - timedelta(seconds=30))
     Deployment.objects.filter(pk=waiting.pk).update(next_check_at=now - timedelta(seconds=1))
 
-    assert engine._claim_due("celery@here", 1) == [other.pk]
+    assert rounds._claim_due("celery@here", 1) == [other.pk]
 
 
 def test_a_timeout_that_passed_while_no_worker_ran_fails_it_by_wall_clock(waiting):
