@@ -57,7 +57,9 @@ __all__ = [
     "VariablesConflict",
     "variable_set_replace",
     "variable_specs",
+    "variable_is_editable",
     "variables_edit_refusal",
+    "variables_editable",
     "variables_restricted",
     "variables_clashes",
     "variables_cycles",
@@ -93,30 +95,45 @@ def variables_restricted(user, project: Project) -> set[int]:
 
 
 def variables_edit_refusal(user, project: Project) -> str | None:
-    """Why ``user`` may not save ``project``'s variables: that needs the project-editor role in
-    every environment, as a save replaces values of them all; None when they may."""
-    access = access_for(user)
-    refusal = access.reason(Action.EDIT, project)
-    if refusal:
-        return refusal
-    allowed = access.environments_allowed(Action.EDIT, project)
+    """Why ``user`` may not save ``project``'s variables at all: they need the project-editor
+    role in at least one environment (``variables_editable`` says which rows); None when they
+    may."""
+    return access_for(user).reason(Action.EDIT, project)
+
+
+def variables_editable(user, project: Project) -> frozenset[int] | None:
+    """The environments whose values ``user`` may change in ``project``'s variables: those where
+    they have the project-editor role (None: every environment, scoped values and unscoped)."""
+    allowed = access_for(user).environments_allowed(Action.EDIT, project)
     if allowed is None or allowed >= set(Environment.objects.values_list("pk", flat=True)):
         return None
-    return (
-        f"Saving {project.name}'s variables needs the project-editor role in every environment; "
-        "values scoped to the others are restricted to you."
-    )
+    return frozenset(allowed)
 
 
-def variable_rows(project: Project, restricted: set[int] = frozenset()) -> list[dict]:
+def variable_is_editable(
+    scopes: set[int] | frozenset[int], editable: frozenset[int] | None
+) -> bool:
+    """Whether a value scoped to ``scopes`` is one its editor may change, add or delete: with the
+    role in only some environments, a value scoped to those alone (an unscoped value applies to
+    every environment: it is theirs only with the role everywhere)."""
+    return editable is None or bool(scopes) and set(scopes) <= editable
+
+
+def variable_rows(
+    project: Project,
+    restricted: set[int] = frozenset(),
+    editable: frozenset[int] | None = None,
+) -> list[dict]:
     """The grid's and the API's rows: ``id, name, type, value, environments`` (slugs, in
     environment order); ``value`` is ``None`` for sensitive rows, which are never decrypted,
-    and for rows scoped to a ``restricted`` environment (then ``restricted`` is true).
+    and for rows scoped to a ``restricted`` environment (then ``restricted`` is true);
+    ``editable`` says whether the reader may change the row (``variable_is_editable``).
 
     Hot path for big sets: two queries and plain tuples, no model instances (building 10,000
     instances with their prefetched scopes costs seconds).
     """
     scopes: dict[int, list[str]] = defaultdict(list)
+    scope_ids: dict[int, set[int]] = defaultdict(set)
     hidden: set[int] = set()
     for variable_id, slug, environment_id in (
         VariableScope.objects.filter(variable__project=project)
@@ -124,6 +141,7 @@ def variable_rows(project: Project, restricted: set[int] = frozenset()) -> list[
         .values_list("variable_id", "environment__slug", "environment_id")
     ):
         scopes[variable_id].append(slug)
+        scope_ids[variable_id].add(environment_id)
         if environment_id in restricted:
             hidden.add(variable_id)
     return [
@@ -134,6 +152,7 @@ def variable_rows(project: Project, restricted: set[int] = frozenset()) -> list[
             "value": None if type_ == Variable.Type.SENSITIVE or pk in hidden else value,
             "environments": scopes.get(pk, []),
             "restricted": pk in hidden,
+            "editable": variable_is_editable(scope_ids.get(pk, set()), editable),
         }
         for pk, name, type_, value in Variable.objects.filter(project=project)
         .order_by("sort_order", "id")
@@ -220,9 +239,17 @@ def _check_name(name: str) -> str | None:
 class _RowChecker:
     """Checks the rows of one save, collecting every problem as ``variables[<row>].<field>``."""
 
-    def __init__(self, project: Project, existing: dict[int, Variable]):
+    def __init__(
+        self,
+        project: Project,
+        existing: dict[int, Variable],
+        old_scopes: dict[int, set[int]],
+        editable: frozenset[int] | None,
+    ):
         self.project = project
         self.existing = existing
+        self.old_scopes = old_scopes
+        self.editable = editable
         self.environments = {e.slug: e for e in Environment.objects.all()}
         self.env_names = {e.pk: e.name for e in self.environments.values()}
         self.account_slugs = set(AwsAccount.objects.values_list("slug", flat=True))
@@ -253,13 +280,15 @@ class _RowChecker:
         if row.type not in self.valid_types:
             self.fail(index, "type", f"Choose one of {', '.join(sorted(self.valid_types))}.")
         current = self._current(index, row)
+        theirs = current is None or self._editable(current)
         value = row.value
         if row.type == Variable.Type.SENSITIVE:
             keeps = current is not None and current.is_sensitive
             if value is None and not keeps:
                 self.fail(index, "value", "A new sensitive value is required.")
         elif value is None:
-            value = ""
+            # A row its editor may not change comes back without the value they may not read.
+            value = "" if theirs else current.value
         if row.type == Variable.Type.AWS_ACCOUNT and value not in self.account_slugs:
             self.fail(index, "value", f"No AWS account '{value}'; give an account slug.")
         for message in _check_value_syntax(row, value or ""):
@@ -271,7 +300,52 @@ class _RowChecker:
                 self.fail(index, "environments", f"No environment '{slug}'.")
             else:
                 env_ids.add(env.pk)
+        if self.editable is not None:
+            self._check_editable(index, row, current, theirs, env_ids)
         return VariableSpec(name, value or "", row.type, frozenset(env_ids))
+
+    def _editable(self, variable: Variable) -> bool:
+        return variable_is_editable(self.old_scopes.get(variable.pk, set()), self.editable)
+
+    def _names(self, ids) -> str:
+        names = [self.env_names[pk] for pk in ids if pk in self.env_names]
+        return ", ".join(sorted(names)) or "every environment"
+
+    def _check_editable(self, index, row, current, theirs: bool, env_ids: set[int]) -> None:
+        """An editor with the role in some environments changes values scoped to those alone."""
+        if theirs:
+            if not variable_is_editable(env_ids, self.editable):
+                self.fail(
+                    index,
+                    "environments",
+                    "You may add or change only values scoped to environments where you edit "
+                    f"the project ({self._names(self.editable)}).",
+                )
+            return
+        unchanged = (
+            row.name == current.name
+            and row.type == current.type
+            and env_ids == self.old_scopes.get(current.pk, set())
+            and (row.value is None or (not current.is_sensitive and row.value == current.value))
+        )
+        if not unchanged:
+            self.fail(
+                index,
+                "id",
+                f"{current.name} applies to {self._names(self.old_scopes.get(current.pk, ()))}: "
+                "only a project editor there may change it.",
+            )
+
+    def deletions(self) -> None:
+        """Rows left out are deleted: by an editor who may change them."""
+        if self.editable is None:
+            return
+        for pk, variable in self.existing.items():
+            if pk not in self.seen_ids and not self._editable(variable):
+                self.errors.setdefault("variables", []).append(
+                    f"{variable.name} applies to {self._names(self.old_scopes.get(pk, ()))}: "
+                    "only a project editor there may delete it."
+                )
 
     def whole_set(self, specs: list[VariableSpec]) -> None:
         """Clashing names, references to undefined names, and (when all else is fine) cycles."""
@@ -294,11 +368,16 @@ class _RowChecker:
 
 
 def _validated_specs(
-    project: Project, rows: Sequence[VariableInput], existing: dict[int, Variable]
+    project: Project,
+    rows: Sequence[VariableInput],
+    existing: dict[int, Variable],
+    old_scopes: dict[int, set[int]],
+    editable: frozenset[int] | None,
 ) -> list[VariableSpec]:
     """The rows as specs, or a ``ValidationError`` listing every problem."""
-    checker = _RowChecker(project, existing)
+    checker = _RowChecker(project, existing, old_scopes, editable)
     specs = [checker.row(index, row) for index, row in enumerate(rows)]
+    checker.deletions()
     checker.whole_set(specs)
     if checker.errors:
         raise ValidationError(checker.errors)
@@ -311,6 +390,10 @@ def variable_set_replace(
 ) -> list[dict]:
     """Replace the project's whole variable set: all rows are saved, or none (a 400 lists every
     problem as ``variables[<row>].<field>``).
+
+    An editor with the project-editor role in only some environments saves the set with the
+    other rows as they were (a row whose value they may not read comes back with ``value``
+    None); they add, change and delete values scoped to their environments alone.
 
     ``version``, when given, must be the set's version the editor loaded (``variables_version``);
     saves of one project are serialised on its row, so of two editors of the same version one
@@ -330,12 +413,12 @@ def variable_set_replace(
         v.pk: v
         for v in Variable.objects.filter(project=project).select_for_update().defer("secret_value")
     }
-    specs = _validated_specs(project, rows, existing)
     old_scopes: dict[int, set[int]] = defaultdict(set)
     for variable_id, environment_id in VariableScope.objects.filter(
         variable__project=project
     ).values_list("variable_id", "environment_id"):
         old_scopes[variable_id].add(environment_id)
+    specs = _validated_specs(project, rows, existing, old_scopes, variables_editable(user, project))
     written = _write_rows(project, rows, specs, existing, old_scopes, user)
     project.variables_version = stored_version + 1
     Project.objects.filter(pk=project.pk).update(variables_version=project.variables_version)

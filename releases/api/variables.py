@@ -2,7 +2,9 @@
 
 Saves carry the ``version`` they edited; a stale one answers 409 instead of undoing someone
 else's save. Sensitive values are write-only: they are never in a response, and a PUT that leaves
-``value`` out (or null) for an existing sensitive row keeps the stored secret.
+``value`` out (or null) for an existing sensitive row keeps the stored secret. A caller with the
+project-editor role in only some environments sends the rows it may not change back as they are
+(``editable`` false; a ``restricted`` one with ``value`` null, which keeps it).
 """
 
 from drf_spectacular.utils import extend_schema
@@ -17,6 +19,7 @@ from ..variables import (
     VariablesConflict,
     variable_rows,
     variable_set_replace,
+    variables_editable,
     variables_restricted,
 )
 from .errors import validated
@@ -44,6 +47,12 @@ class VariableSerializer(serializers.Serializer):
     environments = serializers.ListField(
         child=serializers.CharField(), required=False, default=list, help_text="Scope: slugs."
     )
+    editable = serializers.BooleanField(
+        read_only=True,
+        help_text="Whether you may change or delete this row: with the project-editor role in "
+        "only some environments, the values scoped to those alone. Send the other rows back as "
+        "they are (a restricted one with value null).",
+    )
 
 
 class VariableSetSerializer(serializers.Serializer):
@@ -63,7 +72,9 @@ class VariableSetResponseSerializer(serializers.Serializer):
 
 
 def variables_response(project: Project, user) -> Response:
-    rows = variable_rows(project, variables_restricted(user, project))
+    rows = variable_rows(
+        project, variables_restricted(user, project), variables_editable(user, project)
+    )
     for row in rows:
         row["has_value"] = (
             row["type"] == Variable.Type.SENSITIVE or row["restricted"] or row["value"] != ""

@@ -20,6 +20,7 @@ from ..variables import (
     variable_rows,
     variable_set_replace,
     variables_edit_refusal,
+    variables_editable,
     variables_restricted,
 )
 
@@ -30,7 +31,7 @@ def _rows_from_post(post) -> list[dict]:
         prefix = f"v-{key}-"
         raw_id = post.get(prefix + "id", "")
         type_ = post.get(prefix + "type", Variable.Type.TEXT)
-        value = post.get(prefix + "value", "")
+        value = post.get(prefix + "value")  # absent on a row shown read-only: kept as it is
         rows.append(
             {
                 "id": int(raw_id) if raw_id.isdigit() else None,
@@ -74,8 +75,20 @@ def variables_edit(request, slug):
         else:
             messages.success(request, f"Saved {len(rows)} variable{'s' if len(rows) != 1 else ''}.")
             return redirect("project-variables", slug=project.slug)
+    stored = variable_rows(
+        project,
+        variables_restricted(request.user, project),
+        variables_editable(request.user, project),
+    )
+    if request.method == "POST":
+        # A row the editor may not change is shown as it is stored, whatever came back.
+        by_id = {row["id"]: row for row in stored if not row["editable"]}
+        rows = [
+            dict(by_id[row["id"]]) if row["id"] in by_id else {**row, "editable": True}
+            for row in rows
+        ]
     else:
-        rows = variable_rows(project, variables_restricted(request.user, project))
+        rows = stored
     for index, row in enumerate(rows):
         row["index"] = index
         row["errors"] = {
@@ -88,7 +101,13 @@ def variables_edit(request, slug):
         {
             "project": project,
             "rows": rows,
-            "blank_row": {"index": "__row__", "type": "text", "environments": [], "errors": {}},
+            "blank_row": {
+                "index": "__row__",
+                "type": "text",
+                "environments": [],
+                "errors": {},
+                "editable": True,
+            },
             "environments": list(environment_list()),
             "accounts": list(AwsAccount.objects.order_by("name").values_list("slug", "name")),
             "types": Variable.Type.choices,

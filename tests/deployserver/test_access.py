@@ -329,3 +329,172 @@ def test_a_users_grants_are_read_once_per_request(world):
         api.get("/api/dashboard/")
     grant_reads = [q for q in few.captured_queries if "deployserver_grant" in q["sql"]]
     assert len(grant_reads) == 1
+
+
+# A Dev-only project editor: their values, and the others kept ---------------------------------
+
+
+@pytest.fixture
+def dev_editor(world):
+    return member("deved", ("project-editor", [world["hello"]], [world["dev"]]))
+
+
+def stored_variables() -> list[tuple]:
+    from releases.models import Variable
+
+    return sorted(
+        (v.name, v.value, tuple(sorted(e.slug for e in v.environments.all())))
+        for v in Variable.objects.prefetch_related("environments")
+    )
+
+
+def test_a_dev_editor_adds_and_changes_dev_values_and_the_others_are_kept(world, dev_editor):
+    api = api_as(dev_editor)
+    got = api.get("/api/projects/hello/variables/").json()
+    rows = {r["name"]: r for r in got["variables"]}
+    assert rows["Color"]["editable"] is False  # unscoped: it applies to Prod too
+    assert rows["DbHost"]["editable"] is False and rows["DbHost"]["value"] is None
+    as_they_are = [
+        {k: r[k] for k in ("id", "name", "type", "value", "environments")} for r in got["variables"]
+    ]
+    added = {"name": "Color", "value": "green", "environments": ["dev"]}
+    response = api.put(
+        "/api/projects/hello/variables/",
+        {"version": got["version"], "variables": [*as_they_are, added]},
+        format="json",
+    )
+    assert response.status_code == 200, response.content
+    new = next(r for r in response.json()["variables"] if r["environments"] == ["dev"])
+    assert new["editable"] is True
+    assert stored_variables() == [
+        ("Color", "blue", ()),
+        ("Color", "green", ("dev",)),
+        ("DbHost", "prod-db.internal", ("prod",)),
+    ]
+    changed = [*as_they_are, {**added, "id": new["id"], "value": "teal"}]
+    response = api.put("/api/projects/hello/variables/", {"variables": changed}, format="json")
+    assert response.status_code == 200, response.content
+    assert ("Color", "teal", ("dev",)) in stored_variables()
+    # Their own value they may delete too.
+    response = api.put("/api/projects/hello/variables/", {"variables": as_they_are}, format="json")
+    assert response.status_code == 200, response.content
+    assert len(stored_variables()) == 2
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "message"),
+    [
+        (
+            lambda rows: [{**rows[0], "value": "red"}, rows[1]],
+            "variables[0].id",
+            "Color applies to every environment: only a project editor there may change it.",
+        ),
+        (
+            lambda rows: [rows[0], {**rows[1], "environments": ["dev"]}],
+            "variables[1].id",
+            "DbHost applies to Prod: only a project editor there may change it.",
+        ),
+        (
+            lambda rows: [rows[0], {**rows[1], "value": "evil.example"}],
+            "variables[1].id",
+            "DbHost applies to Prod: only a project editor there may change it.",
+        ),
+        (
+            lambda rows: [rows[0]],
+            "variables",
+            "DbHost applies to Prod: only a project editor there may delete it.",
+        ),
+        (
+            lambda rows: [*rows, {"name": "Region", "value": "eu"}],
+            "variables[2].environments",
+            "You may add or change only values scoped to environments where you edit the project "
+            "(Dev).",
+        ),
+        (
+            lambda rows: [
+                *rows,
+                {"name": "Region", "value": "eu", "environments": ["dev", "prod"]},
+            ],
+            "variables[2].environments",
+            "You may add or change only values scoped to environments where you edit the project "
+            "(Dev).",
+        ),
+    ],
+)
+def test_a_dev_editor_may_not_change_widen_or_delete_the_others(
+    world, dev_editor, change, key, message
+):
+    api = api_as(dev_editor)
+    rows = [
+        {k: r[k] for k in ("id", "name", "type", "value", "environments")}
+        for r in api.get("/api/projects/hello/variables/").json()["variables"]
+    ]
+    before = stored_variables()
+    response = api.put("/api/projects/hello/variables/", {"variables": change(rows)}, format="json")
+    assert response.status_code == 400
+    assert message in response.json()[key]
+    assert stored_variables() == before
+
+
+def test_a_viewer_may_not_save_variables_at_all(world):
+    api = api_as(world["deployer"])  # deployer in Dev and Test, viewer in Prod: no editor role
+    rows = api.get("/api/projects/hello/variables/").json()["variables"]
+    response = api.put("/api/projects/hello/variables/", {"variables": rows}, format="json")
+    assert response.status_code == 403
+
+
+def form_fields(page: str) -> list[tuple[str, str]]:
+    """What a browser posts from the page's form: named inputs (checked boxes only), selects."""
+    from html.parser import HTMLParser
+
+    class Form(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.fields, self.select, self.in_template = [], None, 0
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "template":
+                self.in_template += 1
+            if self.in_template or a.get("disabled") is not None and "disabled" in a:
+                return
+            if tag == "input" and a.get("name"):
+                if a.get("type") in ("checkbox", "radio") and "checked" not in a:
+                    return
+                self.fields.append((a["name"], a.get("value", "")))
+            elif tag == "select" and a.get("name"):
+                self.select = a["name"]
+            elif tag == "option" and self.select and "selected" in a:
+                self.fields.append((self.select, a.get("value", "")))
+
+        def handle_endtag(self, tag):
+            if tag == "template":
+                self.in_template -= 1
+            if tag == "select":
+                self.select = None
+
+    parser = Form()
+    parser.feed(page)
+    return parser.fields
+
+
+def test_the_variables_page_lets_a_dev_editor_save_with_the_others_read_only(
+    client, world, dev_editor
+):
+    client.force_login(dev_editor)
+    page = client.get("/projects/hello/variables/").content.decode()
+    assert page.count("data-locked-badge") == 2 and "Save variables" in page
+    assert "prod-db.internal" not in page
+    fields = form_fields(page)
+    fields += [("row", "9"), ("v-9-id", ""), ("v-9-name", "Color"), ("v-9-value", "green")]
+    fields += [("v-9-type", "text"), ("v-9-env", "dev")]
+    data: dict[str, list[str]] = {}
+    for name, value in fields:
+        data.setdefault(name, []).append(value)
+    response = client.post("/projects/hello/variables/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert stored_variables() == [
+        ("Color", "blue", ()),
+        ("Color", "green", ("dev",)),
+        ("DbHost", "prod-db.internal", ("prod",)),
+    ]

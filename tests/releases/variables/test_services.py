@@ -87,6 +87,7 @@ def test_rows_left_out_are_deleted_and_ids_keep_rows(project, envs, admin_user):
         "value": "3",
         "environments": ["prod"],
         "restricted": False,
+        "editable": True,
     }
     assert not Variable.objects.filter(pk=a["id"]).exists()
 
