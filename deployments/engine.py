@@ -391,11 +391,15 @@ class DeploymentRun:
             insights_record(d)
             deployment_kick(project_id=d.project_id, environment_id=d.environment_id)
             deployment_event(d.pk)  # its end, in the same transaction (the outbox)
-        if state == Deployment.State.SUCCESS:
-            try:
-                deployment_auto_deploy(release=self.release)
-            except Exception:  # the deployment succeeded; a refused next phase is not its failure
-                logger.exception("deployment %s: queueing automatic deployments failed", d.pk)
+            if state == Deployment.State.SUCCESS:
+                # The phases its success opens queue their automatic environments in the same
+                # transaction: whoever sees the success sees what it set going (the CLI's --wait
+                # follows them). In a savepoint: a refused next phase is not this one's failure.
+                try:
+                    with transaction.atomic():
+                        deployment_auto_deploy(release=self.release)
+                except Exception:  # noqa: BLE001 - the deployment succeeded whatever comes next
+                    logger.exception("deployment %s: queueing automatic deployments failed", d.pk)
         return state
 
 

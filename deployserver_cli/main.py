@@ -120,7 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="deploy to this environment (slug); repeat to deploy in order, each after the "
         "previous succeeded (needs --wait)",
     )
-    _waiting(p, what="the deployments")
+    _waiting(
+        p,
+        what="the deployments (without --deploy-to: those the lifecycle queues by itself, "
+        "phase after phase)",
+    )
     p.set_defaults(run=releases.release_create)
 
     p = command(release, "deploy", "deploy a release to environments")

@@ -109,6 +109,41 @@ def deploy_in_order(ctx, release: dict, environments: list[str], deadline, args,
     return done, None
 
 
+def follow_automatic(ctx, release: dict, deadline, args):
+    """``--wait`` without ``--deploy-to``: follow what the lifecycle deploys by itself — the
+    release's automatic deployments, and those each success opens next, to the last. Returns
+    the deployments and the error that stopped it, if one did."""
+    client, printer = ctx.client, ctx.printer
+    followed: set[int] = set()
+    done: list[dict] = []
+    while True:
+        pending = sorted(
+            (
+                d
+                for d in client.get_list("/api/deployments/", {"release": release["id"]})
+                if d.get("trigger") == "automatic" and d["id"] not in followed
+            ),
+            key=lambda d: d["id"],
+        )
+        if not pending:
+            if not done:
+                printer.say(
+                    f"no automatic deployment of release {release['version']}: nothing to wait "
+                    "for (name environments with --deploy-to)"
+                )
+            return done, None
+        for deployment in pending:
+            followed.add(deployment["id"])
+            printer.say(f"following {label(deployment)}, queued by the lifecycle")
+            try:
+                done.append(watch(client, printer, deployment, deadline, **_cancel(args)))
+            except CliError as exc:
+                if exc.deployment is None:
+                    raise
+                done.append(exc.deployment)
+                return done, exc
+
+
 def _cancel(args) -> dict:
     return {"cancel_on_timeout": bool(args.cancel_on_timeout)}
 
@@ -191,9 +226,12 @@ def release_create(ctx, args) -> int:
             f"release {release['version']} of {args.project} exists (id {release['id']}): "
             f"{package_summary(release) or 'no packages'}"
         )
-    deployments, failure = deploy_in_order(
-        ctx, release, args.deploy_to or [], deadline, args, resume=not created
-    )
+    if args.deploy_to or deadline is None:
+        deployments, failure = deploy_in_order(
+            ctx, release, args.deploy_to or [], deadline, args, resume=not created
+        )
+    else:
+        deployments, failure = follow_automatic(ctx, release, deadline, args)
     document = {"release": release, "created": created, "deployments": deployments}
     return _finish(ctx, document, failure)
 

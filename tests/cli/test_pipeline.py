@@ -6,8 +6,9 @@ import json
 import pytest
 
 from deployments.models import Deployment
-from releases.models import Release
+from releases.models import Environment, Project, Release
 from sandbox import seed
+from tests.factories import make_lifecycle
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -173,3 +174,48 @@ def test_output_json_is_the_apis_objects(celery_worker_process, sandbox, cli):
     assert {"1.2.0-beta.1", "1.1.0"} <= {v["version"] for v in versions["results"]}
     log = json.loads(cli("deployment", "log", str(deployment.pk), "-o", "json").stdout)
     assert [line["seq"] for line in log] == list(range(1, len(log) + 1))
+
+
+def test_wait_without_deploy_to_follows_what_the_lifecycle_deploys_by_itself(
+    celery_worker_process, sandbox, cli
+):
+    """Dev and Test are automatic: creating the release queues Dev, Dev's success queues Test
+    (in the transaction that records it, so the command cannot miss it), and --wait follows
+    both to the end."""
+    dev, test, prod = (Environment.objects.get(slug=slug) for slug in ("dev", "test", "prod"))
+    Project.objects.filter(slug="hello-color").update(
+        lifecycle=make_lifecycle(
+            "Automatic to Test",
+            [
+                {"name": "Dev", "envs": [dev], "automatic": [dev]},
+                {"name": "Test", "envs": [test], "automatic": [test]},
+                {"name": "Prod", "envs": [prod]},
+            ],
+        )
+    )
+    run = cli(
+        "release", "create", "--project", "hello-color", "--version", "1.6.0",
+        "--package", "web:1.1.0", "--wait",
+    )  # fmt: skip
+    assert run.code == 0, run.stderr
+    dev, test = Deployment.objects.filter(release__version="1.6.0").order_by("pk")
+    assert (dev.environment.slug, test.environment.slug) == ("dev", "test")
+    assert dev.state == test.state == Deployment.State.SUCCESS
+    assert dev.finished_at <= test.created_at
+    following = [line for line in run.stdout.splitlines() if line.startswith("following ")]
+    assert following == [
+        f"following deployment {dev.pk}: hello-color 1.6.0 to dev, queued by the lifecycle",
+        f"following deployment {test.pk}: hello-color 1.6.0 to test, queued by the lifecycle",
+    ]
+    results = [line for line in run.stdout.splitlines() if " succeeded in " in line]
+    assert [r.split(":")[0] for r in results] == [f"deployment {dev.pk}", f"deployment {test.pk}"]
+
+
+def test_wait_without_deploy_to_and_nothing_automatic_says_so_and_exits_0(sandbox, cli):
+    run = cli(
+        "release", "create", "--project", "hello-color", "--version", "1.7.0",
+        "--package", "web:1.1.0", "--wait",
+    )  # fmt: skip
+    assert run.code == 0, run.stderr
+    assert "no automatic deployment of release 1.7.0: nothing to wait for" in run.stdout
+    assert not Deployment.objects.filter(release__version="1.7.0").exists()
