@@ -99,14 +99,22 @@ def deploy_in_order(ctx, release: dict, environments: list[str], deadline, args,
         if deadline is None:
             done.append(deployment)
             continue
-        try:
-            done.append(watch(client, printer, deployment, deadline, **_cancel(args)))
-        except CliError as exc:
-            if exc.deployment is None:
-                raise
-            done.append(exc.deployment)
-            return done, exc
+        if failure := _follow(ctx, deployment, deadline, args, done):
+            return done, failure
     return done, None
+
+
+def _follow(ctx, deployment: dict, deadline, args, done: list[dict]) -> CliError | None:
+    """Watch ``deployment`` to its end and add how it ended to ``done``; returns the error that
+    ends the run (it failed, or the wait timed out), None when it succeeded."""
+    try:
+        done.append(watch(ctx.client, ctx.printer, deployment, deadline, **_cancel(args)))
+    except CliError as exc:
+        if exc.deployment is None:
+            raise
+        done.append(exc.deployment)
+        return exc
+    return None
 
 
 def follow_automatic(ctx, release: dict, deadline, args):
@@ -135,13 +143,8 @@ def follow_automatic(ctx, release: dict, deadline, args):
         for deployment in pending:
             followed.add(deployment["id"])
             printer.say(f"following {label(deployment)}, queued by the lifecycle")
-            try:
-                done.append(watch(client, printer, deployment, deadline, **_cancel(args)))
-            except CliError as exc:
-                if exc.deployment is None:
-                    raise
-                done.append(exc.deployment)
-                return done, exc
+            if failure := _follow(ctx, deployment, deadline, args, done):
+                return done, failure
 
 
 def _cancel(args) -> dict:
@@ -249,15 +252,10 @@ def release_promote(ctx, args) -> int:
     release = release_get(client, args.project, args.version)
     deployment = client.post(f"/api/releases/{release['id']}/promote/")
     printer.say(f"queued {label(deployment)}")
-    failure = None
+    failure, followed = None, [deployment]
     if deadline is not None:
-        try:
-            deployment = watch(client, printer, deployment, deadline, **_cancel(args))
-        except CliError as exc:
-            if exc.deployment is None:
-                raise
-            deployment, failure = exc.deployment, exc
-    return _finish(ctx, deployment, failure)
+        failure = _follow(ctx, deployment, deadline, args, followed)  # adds how it ended
+    return _finish(ctx, followed[-1], failure)
 
 
 def release_list(ctx, args) -> int:
